@@ -1,0 +1,121 @@
+"""The product's vocabulary (spec/product.md, spec/api.md), shared by every layer.
+
+Plain `StrEnum`s from the standard library so that the pure rule book, the workflow sandbox,
+the SQL models and the API schemas can all import them.
+"""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    BUYER = "buyer"
+    MERCHANT = "merchant"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class CaseKind(StrEnum):
+    REFUND_ONLY = "refund_only"
+    RETURN_REFUND = "return_refund"
+    EXCHANGE = "exchange"
+    NOT_RECEIVED = "not_received"
+    LOGISTICS_STALLED = "logistics_stalled"
+    MISSED_SHIPMENT = "missed_shipment"
+    OVERSOLD = "oversold"
+
+
+class CaseStatus(StrEnum):
+    AWAITING_MERCHANT = "awaiting_merchant"
+    AWAITING_BUYER = "awaiting_buyer"
+    AWAITING_RETURN_SHIPMENT = "awaiting_return_shipment"
+    RETURN_IN_TRANSIT = "return_in_transit"
+    AWAITING_RECEIPT = "awaiting_receipt"
+    AWAITING_REPLACEMENT = "awaiting_replacement"
+    IN_ARBITRATION = "in_arbitration"
+    RESOLVED = "resolved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN})
+
+
+class Party(StrEnum):
+    """Who must act now (`awaiting` on a case)."""
+
+    BUYER = "buyer"
+    MERCHANT = "merchant"
+    AGENT = "agent"
+
+
+class Action(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    PROPOSE = "propose"
+    ACCEPT_PROPOSAL = "accept_proposal"
+    DECLINE_PROPOSAL = "decline_proposal"
+    SHIP_RETURN = "ship_return"
+    CONFIRM_RECEIPT = "confirm_receipt"
+    SHIP_REPLACEMENT = "ship_replacement"
+    RESOLVE = "resolve"
+    ESCALATE = "escalate"
+    WITHDRAW = "withdraw"
+    MESSAGE = "message"
+    DECIDE = "decide"
+
+
+class Outcome(StrEnum):
+    REFUND = "refund"
+    PARTIAL_REFUND = "partial_refund"
+    RETURN_REFUND = "return_refund"
+    RESHIP = "reship"
+    EXCHANGE = "exchange"
+    COUPON = "coupon"
+    REJECT = "reject"
+    TO_AGENT = "to_agent"
+
+
+class EvidenceKind(StrEnum):
+    PHOTO = "photo"
+    CHAT_LOG = "chat_log"
+    LOGISTICS_SCREENSHOT = "logistics_screenshot"
+    COMPENSATION_RECEIPT = "compensation_receipt"
+    COURIER_RECORD = "courier_record"
+    OTHER = "other"
+
+
+class TrackingStatus(StrEnum):
+    PICKED_UP = "picked_up"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERED = "delivered"
+    EXCEPTION = "exception"
+    RETURNED = "returned"
+
+
+class ShipmentState(StrEnum):
+    """Where the order's goods are, as far as the rule book cares."""
+
+    NOT_SHIPPED = "not_shipped"
+    IN_TRANSIT = "in_transit"
+    DELIVERED = "delivered"
+
+
+class ReasonCode(StrEnum):
+    """Why the buyer asks; `POST /cases` `reason` takes one of these (free text goes in `description`)."""
+
+    NO_REASON = "no_reason"  # 七天无理由
+    NOT_AS_DESCRIBED = "not_as_described"
+    QUALITY_DEFECT = "quality_defect"
+    DAMAGED = "damaged"
+    EXPIRED = "expired"
+    FADED_AFTER_WASH = "faded_after_wash"
+    NOT_RECEIVED = "not_received"
+    MISSING_ITEM = "missing_item"
+    WRONG_ITEM = "wrong_item"
+    NOT_SHIPPED = "not_shipped"
+    OTHER = "other"

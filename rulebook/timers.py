@@ -1,0 +1,59 @@
+"""Timers T-… of product.md §4: parsing, defaults and deadline arithmetic."""
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+
+
+class TimerId(StrEnum):
+    T_MERCHANT = "T-MERCHANT"
+    T_BUYER_SHIP = "T-BUYER-SHIP"
+    T_RECEIPT = "T-RECEIPT"
+    T_BUYER_REPLY = "T-BUYER-REPLY"
+    T_AGENT = "T-AGENT"
+    T_STALL = "T-STALL"
+    T_MISSED = "T-MISSED"
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `30m`, `24h`, `7d` → a positive timedelta; anything else is a ValueError."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(f"not a duration: {text!r} (expected e.g. 90s, 30m, 24h, 7d)")
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"a duration must be positive: {text!r}")
+    return timedelta(seconds=seconds)
+
+
+DEFAULTS: dict[TimerId, timedelta] = {
+    TimerId.T_MERCHANT: timedelta(hours=24),
+    TimerId.T_BUYER_SHIP: timedelta(days=7),
+    TimerId.T_RECEIPT: timedelta(hours=48),
+    TimerId.T_BUYER_REPLY: timedelta(hours=48),
+    TimerId.T_AGENT: timedelta(hours=48),
+    TimerId.T_STALL: timedelta(hours=72),
+    TimerId.T_MISSED: timedelta(minutes=10),
+}
+
+
+@dataclass(frozen=True)
+class Timers:
+    """The timers in force when a case opened; they travel with the case unchanged."""
+
+    merchant: timedelta = DEFAULTS[TimerId.T_MERCHANT]
+    buyer_ship: timedelta = DEFAULTS[TimerId.T_BUYER_SHIP]
+    receipt: timedelta = DEFAULTS[TimerId.T_RECEIPT]
+    buyer_reply: timedelta = DEFAULTS[TimerId.T_BUYER_REPLY]
+    agent: timedelta = DEFAULTS[TimerId.T_AGENT]
+
+
+def deadline(started_at: datetime, wait: timedelta) -> datetime:
+    """When a wait that started at `started_at` runs out."""
+    if started_at.tzinfo is None:
+        raise ValueError("deadlines are computed on timezone-aware times")
+    return started_at + wait

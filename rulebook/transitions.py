@@ -1,0 +1,111 @@
+"""Which action each role may take in which status, per case kind, and where it leads.
+
+The update validators and the API's 409 `invalid_state` answers come from this table.
+"""
+
+from dataclasses import dataclass
+
+from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role
+
+S = CaseStatus
+A = Action
+R = Role
+
+AFTER_SALES = frozenset({CaseKind.REFUND_ONLY, CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.NOT_RECEIVED})
+
+
+@dataclass(frozen=True)
+class Transition:
+    status: CaseStatus
+    action: Action
+    roles: frozenset[Role]
+    to: CaseStatus | None  # None: decided by the outcome (see `status_after`) or unchanged for `message`
+    needs_proposal: bool = False
+
+
+def _t(status: S, action: A, roles: set[R], to: S | None, needs_proposal: bool = False) -> Transition:
+    return Transition(status, action, frozenset(roles), to, needs_proposal)
+
+
+_REFUND_ONLY: tuple[Transition, ...] = (
+    _t(S.AWAITING_MERCHANT, A.APPROVE, {R.MERCHANT}, S.RESOLVED),
+    _t(S.AWAITING_MERCHANT, A.REJECT, {R.MERCHANT}, S.AWAITING_BUYER),
+    _t(S.AWAITING_MERCHANT, A.PROPOSE, {R.MERCHANT}, S.AWAITING_BUYER),
+    _t(S.AWAITING_MERCHANT, A.ESCALATE, {R.MERCHANT}, S.IN_ARBITRATION),
+    _t(S.AWAITING_BUYER, A.ACCEPT_PROPOSAL, {R.BUYER}, S.RESOLVED, needs_proposal=True),
+    _t(S.AWAITING_BUYER, A.DECLINE_PROPOSAL, {R.BUYER}, S.IN_ARBITRATION, needs_proposal=True),
+    _t(S.AWAITING_BUYER, A.ESCALATE, {R.BUYER, R.MERCHANT}, S.IN_ARBITRATION),
+)
+
+_ANY_OPEN = tuple(s for s in CaseStatus if not s.is_final)
+_EVERY_KIND: tuple[Transition, ...] = tuple(
+    t
+    for status in _ANY_OPEN
+    for t in (
+        _t(status, A.MESSAGE, {R.BUYER, R.MERCHANT, R.AGENT}, None),
+        _t(status, A.WITHDRAW, {R.BUYER}, S.WITHDRAWN),
+        _t(status, A.DECIDE, {R.AGENT}, None),
+    )
+)
+
+TABLE: dict[CaseKind, tuple[Transition, ...]] = {
+    CaseKind.REFUND_ONLY: _REFUND_ONLY + _EVERY_KIND,
+}
+
+# Who the case waits on in each open status.
+AWAITING: dict[CaseStatus, Party | None] = {
+    S.AWAITING_MERCHANT: Party.MERCHANT,
+    S.AWAITING_BUYER: Party.BUYER,
+    S.AWAITING_RETURN_SHIPMENT: Party.BUYER,
+    S.RETURN_IN_TRANSIT: None,
+    S.AWAITING_RECEIPT: Party.MERCHANT,
+    S.AWAITING_REPLACEMENT: Party.MERCHANT,
+    S.IN_ARBITRATION: Party.AGENT,
+    S.RESOLVED: None,
+    S.REJECTED: None,
+    S.WITHDRAWN: None,
+}
+
+
+class TransitionRefused(Exception):
+    """The action is not allowed now. `code` is `invalid_state` (wrong status) or `forbidden` (wrong role)."""
+
+    def __init__(self, code: str, message: str, status: CaseStatus) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def supported(kind: CaseKind) -> bool:
+    return kind in TABLE
+
+
+def allowed_actions(kind: CaseKind, status: CaseStatus, role: Role, proposal_pending: bool = False) -> list[Action]:
+    return [
+        t.action
+        for t in TABLE.get(kind, ())
+        if t.status == status and role in t.roles and (proposal_pending or not t.needs_proposal)
+    ]
+
+
+def check(kind: CaseKind, status: CaseStatus, action: Action, role: Role, proposal_pending: bool = False) -> Transition:
+    """The transition `role` takes with `action`, or TransitionRefused saying why not."""
+    candidates = [t for t in TABLE.get(kind, ()) if t.action == action]
+    if candidates and not any(role in t.roles for t in candidates):
+        raise TransitionRefused("forbidden", f"a {role} cannot {action} a {kind} case", status)
+    for t in candidates:
+        if t.status == status and role in t.roles and (proposal_pending or not t.needs_proposal):
+            return t
+    if any(t.status == status for t in candidates):
+        raise TransitionRefused("invalid_state", f"there is no proposal to {action.split('_')[0]}", status)
+    raise TransitionRefused("invalid_state", f"cannot {action} a case that is {status}", status)
+
+
+def status_after(outcome: Outcome) -> CaseStatus:
+    """Where a decision leaves the case: a reject closes it rejected, an agent hand-off waits on the agent."""
+    if outcome == Outcome.REJECT:
+        return S.REJECTED
+    if outcome == Outcome.TO_AGENT:
+        return S.IN_ARBITRATION
+    return S.RESOLVED
