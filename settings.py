@@ -1,0 +1,75 @@
+"""Every setting of the service, read from the environment (prefix AFTERSALES_). Workflows never read it."""
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rulebook.timers import DEFAULTS, TimerId, Timers, parse_duration
+
+ROOT = Path(__file__).resolve().parent
+VAR_DIR = ROOT / "var"
+DEV_JWT_SECRET = "aftersales-dev-secret-do-not-use-in-production"  # documented in README
+
+
+def _duration(value: object) -> object:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AFTERSALES_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    jwt_secret: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'aftersales.db'}"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "aftersales"
+    evidence_dir: Path = VAR_DIR / "evidence"
+    evidence_max_bytes: int = 10 * 1024 * 1024
+    idempotency_ttl: Duration = timedelta(hours=24)
+    small_claim_threshold_cents: int = 2000
+    stall_coupon_cents: int = 500
+
+    t_merchant: Duration = DEFAULTS[TimerId.T_MERCHANT]
+    t_buyer_ship: Duration = DEFAULTS[TimerId.T_BUYER_SHIP]
+    t_receipt: Duration = DEFAULTS[TimerId.T_RECEIPT]
+    t_buyer_reply: Duration = DEFAULTS[TimerId.T_BUYER_REPLY]
+    t_agent: Duration = DEFAULTS[TimerId.T_AGENT]
+    t_stall: Duration = DEFAULTS[TimerId.T_STALL]
+    t_missed: Duration = DEFAULTS[TimerId.T_MISSED]
+
+    @model_validator(mode="after")
+    def _secret_outside_development(self) -> "Settings":
+        if self.jwt_secret is None:
+            if self.env != "development":
+                raise ValueError("AFTERSALES_JWT_SECRET is required outside development")
+            self.jwt_secret = DEV_JWT_SECRET
+        return self
+
+    @property
+    def secret(self) -> str:
+        assert self.jwt_secret is not None
+        return self.jwt_secret
+
+    def case_timers(self) -> Timers:
+        return Timers(
+            merchant=self.t_merchant,
+            buyer_ship=self.t_buyer_ship,
+            receipt=self.t_receipt,
+            buyer_reply=self.t_buyer_reply,
+            agent=self.t_agent,
+        )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,14 @@
+"""The case's custom search attributes: how agents find cases in the Temporal UI and CLI."""
+
+from temporalio.common import SearchAttributeKey
+
+CASE_STATUS = SearchAttributeKey.for_keyword("CaseStatus")
+CASE_KIND = SearchAttributeKey.for_keyword("CaseKind")
+SHOP_ID = SearchAttributeKey.for_keyword("ShopId")
+BUYER_ID = SearchAttributeKey.for_keyword("BuyerId")
+ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
+AWAITING_PARTY = SearchAttributeKey.for_keyword("AwaitingParty")
+DEADLINE_AT = SearchAttributeKey.for_datetime("DeadlineAt")
+URGENT = SearchAttributeKey.for_bool("Urgent")
+
+ALL = (CASE_STATUS, CASE_KIND, SHOP_ID, BUYER_ID, ORDER_ID, AWAITING_PARTY, DEADLINE_AT, URGENT)
