@@ -1,0 +1,26 @@
+"""SQLModel tables, one module per aggregate. Importing the package registers every table on the metadata."""
+
+from sqlmodel import SQLModel
+
+from models.case import Case
+from models.evidence import Evidence
+from models.idempotency import IdempotencyRecord
+from models.ledger import LedgerEntry
+from models.notification import Notification
+from models.order import Order, Shipment, TrackingEventRow
+from models.timeline import CaseEvent
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Case",
+    "CaseEvent",
+    "Evidence",
+    "IdempotencyRecord",
+    "LedgerEntry",
+    "Notification",
+    "Order",
+    "Shipment",
+    "TrackingEventRow",
+    "metadata",
+]

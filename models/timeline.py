@@ -1,0 +1,73 @@
+"""The append-only, hash-chained timeline of a case (product.md §8)."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime
+
+GENESIS = "0" * 64
+
+
+class CaseEvent(SQLModel, table=True):
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="cases.case_id", index=True, max_length=40)
+    seq: int
+    type: str = Field(max_length=40)
+    actor_role: str = Field(max_length=16)
+    actor_id: str = Field(max_length=64)
+    at: datetime = Field(sa_type=UTCDateTime)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+def canonical(case_id: str, seq: int, type: str, actor_role: str, actor_id: str, at: datetime, data: dict[str, Any]) -> bytes:
+    body = {
+        "case_id": case_id,
+        "seq": seq,
+        "type": type,
+        "actor": {"role": actor_role, "id": actor_id},
+        "at": at.isoformat(timespec="microseconds"),
+        "data": data,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(prev_hash: str, event_bytes: bytes) -> str:
+    return hashlib.sha256(prev_hash.encode() + event_bytes).hexdigest()
+
+
+def event_hash(event: CaseEvent) -> str:
+    body = canonical(event.case_id, event.seq, event.type, event.actor_role, event.actor_id, event.at, event.data)
+    return chain_hash(event.prev_hash, body)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    valid: bool
+    events: int
+    broken_at: int | None = None
+
+
+def verify_chain(events: list[CaseEvent], head_hash: str, event_count: int) -> ChainReport:
+    """Walk the chain from genesis; the first seq whose link or content does not hold is where it breaks.
+
+    The head kept on the case catches a dropped tail, which the links alone cannot show.
+    """
+    prev = GENESIS
+    for expected_seq, event in enumerate(events, start=1):
+        if event.seq != expected_seq or event.prev_hash != prev or event_hash(event) != event.hash:
+            return ChainReport(valid=False, events=len(events), broken_at=expected_seq)
+        prev = event.hash
+    if len(events) != event_count or prev != (head_hash or GENESIS):
+        return ChainReport(valid=False, events=len(events), broken_at=len(events) + 1)
+    return ChainReport(valid=True, events=len(events))
