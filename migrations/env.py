@@ -21,7 +21,8 @@ target_metadata = models.metadata
 
 
 def database_url() -> str:
-    return context.get_x_argument(as_dictionary=True).get("url") or get_settings().database_url
+    given = config.attributes.get("database_url") or context.get_x_argument(as_dictionary=True).get("url")
+    return str(given or get_settings().database_url)
 
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:

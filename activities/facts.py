@@ -1,0 +1,101 @@
+"""Gathers what the rule book decides on: the order, its listing snapshot, tracking and evidence."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from models.case import Case
+from models.evidence import Evidence
+from models.ledger import LedgerEntry, LedgerKind, LedgerStatus
+from models.order import Order, Shipment, TrackingEventRow
+from rulebook.enums import Party, ReasonCode, ShipmentState, TrackingStatus
+from rulebook.facts import CaseFacts, EvidenceOnFile, ListingPolicy, TrackingEvent
+from rulebook.timers import Timers
+
+
+class FactsActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @activity.defn
+    async def load_case_facts(self, case_id: str, timers: Timers) -> CaseFacts:
+        """The facts as they stand now; the workflow replaces `now` with its own deterministic clock."""
+        async with self._sessions() as session:
+            case = await session.get(Case, case_id)
+            order = await session.get(Order, case.order_id) if case else None
+            if case is None or order is None:
+                raise ApplicationError(f"no case {case_id} or its order", type="case_not_found", non_retryable=True)
+            tracking = await _tracking(session, order.order_id)
+            delivered = [t.at for t in tracking if t.status == TrackingStatus.DELIVERED]
+            return CaseFacts(
+                kind=case.kind,
+                reason=_reason(case.reason),
+                amount_cents=case.amount_cents,
+                paid_cents=order.total_cents,
+                refunded_cents=await _refunded(session, order.order_id),
+                shipment=await _shipment_state(session, order.order_id, bool(delivered)),
+                now=datetime.now(UTC),
+                timers=timers,
+                policy=_policy(order.items),
+                delivered_at=max(delivered) if delivered else None,
+                tracking=tuple(tracking),
+                evidence=await _evidence(session, case_id),
+                description=case.description,
+                urgent=case.urgent,
+            )
+
+
+def _reason(value: str) -> ReasonCode:
+    return ReasonCode(value) if value in ReasonCode else ReasonCode.OTHER
+
+
+def _policy(items: list[dict[str, Any]]) -> ListingPolicy:
+    """The strictest policy across the order's items, as the listing showed it at purchase."""
+    listings = [item.get("listing") or {} for item in items] or [{}]
+    policies = [listing.get("after_sales_policy") or {} for listing in listings]
+    return ListingPolicy(
+        seven_day_return=all(p.get("seven_day_return", True) for p in policies),
+        returnable_with_tags_only=any(p.get("returnable_with_tags_only", False) for p in policies),
+        washable=all(p.get("washable", True) for p in policies),
+        perishable=any(p.get("perishable", False) for p in policies),
+        custom_made=any(p.get("custom_made", False) for p in policies),
+        category=str(items[0].get("category", "")) if items else "",
+        description=str(listings[0].get("description", "")),
+    )
+
+
+async def _tracking(session: AsyncSession, order_id: str) -> list[TrackingEvent]:
+    numbers = select(Shipment.tracking_no).where(Shipment.order_id == order_id)
+    rows = await session.exec(
+        select(TrackingEventRow).where(col(TrackingEventRow.tracking_no).in_(numbers)).order_by(col(TrackingEventRow.at))
+    )
+    return [TrackingEvent(r.status, r.at, r.location, r.proof_kind, r.proof_ref) for r in rows.all()]
+
+
+async def _shipment_state(session: AsyncSession, order_id: str, delivered: bool) -> ShipmentState:
+    if delivered:
+        return ShipmentState.DELIVERED
+    shipped = (await session.exec(select(Shipment.id).where(Shipment.order_id == order_id).limit(1))).first()
+    return ShipmentState.IN_TRANSIT if shipped is not None else ShipmentState.NOT_SHIPPED
+
+
+async def _refunded(session: AsyncSession, order_id: str) -> int:
+    total = await session.exec(
+        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+            LedgerEntry.order_id == order_id,
+            LedgerEntry.kind == LedgerKind.REFUND,
+            LedgerEntry.status == LedgerStatus.SUCCEEDED,
+        )
+    )
+    return int(total.one())
+
+
+async def _evidence(session: AsyncSession, case_id: str) -> tuple[EvidenceOnFile, ...]:
+    rows = await session.exec(select(Evidence).where(Evidence.case_id == case_id).order_by(col(Evidence.created_at)))
+    return tuple(EvidenceOnFile(e.evidence_id, e.kind, Party(e.uploaded_by_role), e.note) for e in rows.all())

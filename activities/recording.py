@@ -1,0 +1,77 @@
+"""Stores a case step: appends its events to the hash chain, updates the projection, queues the messages.
+
+The workflow is the only writer of a case's timeline and numbers the events itself, so a retried
+activity finds its events already there and stores nothing twice.
+"""
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.notices import notices_for
+from models.case import Case
+from models.db import transaction
+from models.notification import Notification
+from models.timeline import GENESIS, CaseEvent, canonical, chain_hash
+from rulebook.enums import Party
+from workflows.messages import EventDraft, StepRecord
+
+
+class CaseRecorder:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @activity.defn
+    async def record_step(self, step: StepRecord) -> None:
+        async with transaction(self._sessions) as session:
+            case = await session.get(Case, step.case_id, with_for_update=True)
+            if case is None:
+                raise ApplicationError(f"no case {step.case_id}", type="case_not_found", non_retryable=True)
+            for seq, draft in enumerate(step.events, start=step.first_seq):
+                if seq <= case.event_count:
+                    continue  # stored by an earlier attempt of this activity
+                if seq != case.event_count + 1:
+                    raise ApplicationError(f"event {seq} would leave a gap after {case.event_count}", non_retryable=True)
+                event = _chained(case, seq, draft)
+                session.add(event)
+                _queue_notices(session, case, event)
+                case.event_count, case.head_hash = seq, event.hash
+            p = step.projection
+            case.status, case.awaiting, case.deadline = p.status, p.awaiting, p.deadline
+            case.decision, case.proposal, case.updated_at = p.decision, p.proposal, p.updated_at
+            case.open_key = None if p.status.is_final else case.open_key
+            session.add(case)
+
+
+def _chained(case: Case, seq: int, draft: EventDraft) -> CaseEvent:
+    prev = case.head_hash or GENESIS
+    body = canonical(case.case_id, seq, draft.type, draft.actor_role, draft.actor_id, draft.at, draft.data)
+    return CaseEvent(
+        case_id=case.case_id,
+        seq=seq,
+        type=draft.type,
+        actor_role=draft.actor_role,
+        actor_id=draft.actor_id,
+        at=draft.at,
+        data=draft.data,
+        prev_hash=prev,
+        hash=chain_hash(prev, body),
+    )
+
+
+def _queue_notices(session: AsyncSession, case: Case, event: CaseEvent) -> None:
+    recipients = {Party.BUYER: case.buyer_id, Party.MERCHANT: case.shop_id, Party.AGENT: "*"}
+    for notice in notices_for(event.type, {**event.data, "order_id": case.order_id}):
+        session.add(
+            Notification(
+                case_id=case.case_id,
+                event_seq=event.seq,
+                recipient_role=notice.to,
+                recipient_id=recipients[notice.to],
+                text_zh=notice.zh,
+                text_en=notice.en,
+                created_at=event.at,
+            )
+        )
+

@@ -1,0 +1,297 @@
+"""The case workflow: one per case, id `case-<case_id>`. It orchestrates; the rule book decides.
+
+Commands arrive as updates. Each is validated against the rule book's transition table, then applied
+under one lock, so the timeline has a single writer and a reply racing the deadline has one outcome.
+"""
+
+import asyncio
+import dataclasses
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+from rulebook import decide, transitions
+from rulebook.decisions import Decision
+from rulebook.enums import Action, CaseStatus, Outcome, Party, Role
+from rulebook.facts import CaseFacts
+from workflows import search_attributes as sa
+from workflows.messages import (
+    PLATFORM_ID,
+    ActionRequest,
+    CaseInput,
+    EventDraft,
+    MoneyMove,
+    MoneyReceipt,
+    Projection,
+    StepRecord,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from activities.facts import FactsActivities
+    from activities.payments import MoneyActivities
+    from activities.recording import CaseRecorder
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+MONEY_KINDS = {Outcome.REFUND: "refund", Outcome.PARTIAL_REFUND: "refund", Outcome.COUPON: "coupon"}
+
+
+@workflow.defn
+class CaseWorkflow:
+    @workflow.init
+    def __init__(self, case: CaseInput) -> None:
+        self._case = case
+        self._status = CaseStatus.AWAITING_MERCHANT
+        self._deadline: datetime | None = None
+        self._proposal: dict[str, object] | None = None
+        self._decision: dict[str, object] | None = None
+        self._refundable = case.amount_cents
+        self._seq = 0
+        self._money_moves = 0
+        self._version = 0
+        self._opened = False
+        self._lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, case: CaseInput) -> CaseStatus:
+        async with self._lock:
+            await self._open()
+        while not self._status.is_final:
+            await self._wait_for_move_or_deadline()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status
+
+    @workflow.update
+    async def opened(self) -> CaseStatus:
+        """Returns once the case is stored as opened (and decided at once where the rule book says so)."""
+        await workflow.wait_condition(lambda: self._opened)
+        return self._status
+
+    @workflow.update
+    async def act(self, request: ActionRequest) -> CaseStatus:
+        async with self._lock:
+            self._check(request)  # again: an earlier command may have moved the case since validation
+            await self._handle(request)
+            return self._status
+
+    @act.validator
+    def _validate_act(self, request: ActionRequest) -> None:
+        self._check(request)
+
+    # --- opening and deadlines -------------------------------------------------------------------
+
+    async def _open(self) -> None:
+        facts = await self._facts()
+        self._refundable = max(0, min(self._case.amount_cents, facts.paid_cents - facts.refunded_cents))
+        self._wait_on(CaseStatus.AWAITING_MERCHANT, self._case.timers.merchant)
+        data = {"kind": self._case.kind, "amount_cents": self._case.amount_cents, "reason": self._case.reason}
+        opened = self._event("case_opened", Role.BUYER, self._case.buyer_id, {**data, "deadline": self._iso_deadline()})
+        decision = decide.on_open(facts)
+        if decision is None:
+            await self._record(opened)
+        else:
+            await self._apply(decision, by=Role.SYSTEM, before=[opened])
+        self._opened = True
+
+    async def _wait_for_move_or_deadline(self) -> None:
+        version = self._version
+        if self._deadline is None:
+            await workflow.wait_condition(lambda: self._version != version)
+            return
+        remaining = self._deadline - workflow.now()
+        if remaining > timedelta(0):
+            try:
+                await workflow.wait_condition(lambda: self._version != version, timeout=remaining)
+                return
+            except TimeoutError:
+                pass
+        async with self._lock:
+            if self._version == version:
+                await self._on_deadline()
+
+    async def _on_deadline(self) -> None:
+        status = self._status
+        if status == CaseStatus.AWAITING_MERCHANT:
+            passed = self._deadline_event("T-MERCHANT", Party.MERCHANT)
+            facts = await self._facts()
+            await self._apply(decide.on_merchant_timeout(facts), by=Role.SYSTEM, before=[passed])
+        elif status == CaseStatus.AWAITING_BUYER:
+            passed = self._deadline_event("T-BUYER-REPLY", Party.BUYER)
+            if self._proposal is not None:  # the proposal lapses; the platform takes the case with what is on file
+                self._proposal = None
+                self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+            else:  # the buyer let the merchant's rejection stand
+                self._close(CaseStatus.REJECTED)
+            await self._record(passed)
+        elif status == CaseStatus.IN_ARBITRATION:
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+            await self._record(self._event("agent_reminder", Role.SYSTEM, PLATFORM_ID, {"timer": "T-AGENT"}))
+
+    # --- commands -------------------------------------------------------------------------------
+
+    def _check(self, request: ActionRequest) -> None:
+        if not self._opened:
+            raise ApplicationError("the case is still opening", {"status": self._status}, type="invalid_state")
+        try:
+            transitions.check(self._case.kind, self._status, request.action, request.role, self._proposal is not None)
+        except transitions.TransitionRefused as refused:
+            raise ApplicationError(refused.message, {"status": self._status}, type=refused.code) from None
+        if request.amount_cents is not None and request.amount_cents > self._refundable:
+            raise ApplicationError(
+                f"amount exceeds the refundable {self._refundable} fen", {"status": self._status}, type="invalid_amount"
+            )
+
+    async def _handle(self, request: ActionRequest) -> None:
+        actor = (request.role, request.actor_id)
+        if request.action == Action.MESSAGE:
+            await self._record(self._event("message", *actor, {"text": request.message}))
+        elif request.action == Action.APPROVE:
+            approved = self._event("merchant_approved", *actor, {"return_address": request.return_address})
+            grant = self._grant(self._case.amount_cents, "商家同意退款。", "The merchant approved the refund.")
+            await self._apply(grant, request.role, [approved], request.actor_id)
+        elif request.action == Action.REJECT:
+            self._wait_on(CaseStatus.AWAITING_BUYER, self._case.timers.buyer_reply)
+            data = {"reason": request.reason, "evidence_ids": list(request.evidence_ids)}
+            await self._record(self._event("merchant_rejected", *actor, data))
+        elif request.action == Action.PROPOSE:
+            self._proposal = {"outcome": request.outcome, "amount_cents": request.amount_cents, "message": request.message}
+            self._wait_on(CaseStatus.AWAITING_BUYER, self._case.timers.buyer_reply)
+            await self._record(self._event("proposal_made", *actor, dict(self._proposal)))
+        elif request.action == Action.ACCEPT_PROPOSAL:
+            await self._accept_proposal(request)
+        elif request.action in (Action.DECLINE_PROPOSAL, Action.ESCALATE):
+            event_type = "proposal_declined" if request.action == Action.DECLINE_PROPOSAL else "escalated"
+            self._proposal = None
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+            await self._record(self._event(event_type, *actor, {"reason": request.reason or request.message}))
+        elif request.action == Action.WITHDRAW:
+            self._close(CaseStatus.WITHDRAWN)
+            await self._record(self._event("withdrawn", *actor, {"reason": request.reason}))
+        elif request.action == Action.DECIDE:
+            await self._apply(self._agent_decision(request), request.role, actor_id=request.actor_id)
+
+    async def _accept_proposal(self, request: ActionRequest) -> None:
+        proposal = self._proposal or {}
+        self._proposal = None
+        accepted = self._event("proposal_accepted", request.role, request.actor_id, {"message": request.message})
+        outcome = Outcome(str(proposal["outcome"]))
+        amount = int(str(proposal.get("amount_cents") or 0))
+        decision = Decision(outcome, amount, (), "买家接受商家方案。", "The buyer accepted the merchant's proposal.")
+        await self._apply(decision, Role.BUYER, [accepted], request.actor_id)
+
+    def _grant(self, amount: int, zh: str, en: str) -> Decision:
+        return Decision(Outcome.REFUND, min(amount, self._refundable), (), zh, en)
+
+    def _agent_decision(self, request: ActionRequest) -> Decision:
+        outcome = request.outcome or Outcome.REJECT
+        amount = request.amount_cents if request.amount_cents is not None else self._refundable
+        amount = amount if outcome in MONEY_KINDS else 0
+        rationale = request.rationale or ""
+        return Decision(outcome, amount, ("AGENT",), rationale, rationale)
+
+    # --- decisions and money ----------------------------------------------------------------------
+
+    async def _apply(
+        self, decision: Decision, by: Role, before: list[EventDraft] | None = None, actor_id: str = PLATFORM_ID
+    ) -> None:
+        events = [*(before or []), self._decision_event(decision, by, actor_id)]
+        if decision.outcome == Outcome.TO_AGENT:
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+            await self._record(*events)
+            return
+        self._decision = {
+            "outcome": decision.outcome,
+            "amount_cents": decision.amount_cents,
+            "by": by,
+            "rules": list(decision.rules),
+            "rationale": decision.rationale_zh,
+            "rationale_en": decision.rationale_en,
+        }
+        if decision.outcome in MONEY_KINDS and decision.amount_cents > 0:
+            receipt = await self._move_money(MONEY_KINDS[decision.outcome], decision.amount_cents)
+            executed = "refund_executed" if MONEY_KINDS[decision.outcome] == "refund" else "coupon_issued"
+            events.append(self._event(executed, Role.SYSTEM, PLATFORM_ID, dataclasses.asdict(receipt)))
+        self._close(transitions.status_after(decision.outcome))
+        events.append(self._event("case_closed", Role.SYSTEM, PLATFORM_ID, {"status": self._status}))
+        await self._record(*events)
+
+    async def _move_money(self, kind: str, amount_cents: int) -> MoneyReceipt:
+        self._money_moves += 1
+        move = MoneyMove(
+            case_id=self._case.case_id,
+            order_id=self._case.order_id,
+            business_key=f"case-{self._case.case_id}:{kind}:{self._money_moves}",
+            kind=kind,
+            amount_cents=amount_cents,
+        )
+        receipt = await workflow.execute_activity_method(
+            MoneyActivities.move_money, move, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+        )
+        if kind == "refund":
+            self._refundable -= receipt.amount_cents
+        return receipt
+
+    async def _facts(self) -> CaseFacts:
+        facts = await workflow.execute_activity_method(
+            FactsActivities.load_case_facts,
+            args=[self._case.case_id, self._case.timers],
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+        )
+        return dataclasses.replace(facts, now=workflow.now())
+
+    # --- state, timeline and visibility -----------------------------------------------------------
+
+    def _wait_on(self, status: CaseStatus, wait: timedelta) -> None:
+        self._status, self._deadline = status, workflow.now() + wait
+        self._version += 1
+
+    def _close(self, status: CaseStatus) -> None:
+        self._status, self._deadline = status, None
+        self._version += 1
+
+    def _event(self, type: str, role: Role, actor_id: str, data: dict[str, object]) -> EventDraft:
+        return EventDraft(type, role, actor_id, workflow.now(), data)
+
+    def _deadline_event(self, timer: str, waited_on: Party) -> EventDraft:
+        data = {"timer": timer, "waited_on": waited_on, "deadline": self._iso_deadline()}
+        return self._event("deadline_passed", Role.SYSTEM, PLATFORM_ID, data)
+
+    def _decision_event(self, decision: Decision, by: Role, actor_id: str) -> EventDraft:
+        return self._event("decision_made", by, actor_id, {**dataclasses.asdict(decision), "by": by})
+
+    def _iso_deadline(self) -> str | None:
+        return self._deadline.isoformat() if self._deadline else None
+
+    async def _record(self, *events: EventDraft) -> None:
+        step = StepRecord(self._case.case_id, self._seq + 1, tuple(events), self._projection())
+        await workflow.execute_activity_method(
+            CaseRecorder.record_step, step, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+        )
+        self._seq += len(events)
+        self._publish()
+
+    def _projection(self) -> Projection:
+        awaiting = transitions.AWAITING[self._status]
+        return Projection(self._status, awaiting, self._deadline, self._decision, self._proposal, workflow.now())
+
+    def _publish(self) -> None:
+        awaiting = transitions.AWAITING[self._status]
+        updates = [
+            sa.CASE_STATUS.value_set(self._status),
+            sa.AWAITING_PARTY.value_set(awaiting) if awaiting else sa.AWAITING_PARTY.value_unset(),
+            sa.DEADLINE_AT.value_set(self._deadline) if self._deadline else sa.DEADLINE_AT.value_unset(),
+        ]
+        workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(self._details())
+
+    def _details(self) -> str:
+        c = self._case
+        who = transitions.AWAITING[self._status]
+        head = f"{c.kind} · order {c.order_id} · ¥{c.amount_cents / 100:.2f} · {self._status}"
+        if who is None:
+            outcome = self._decision["outcome"] if self._decision else self._status
+            return f"{head} · closed ({outcome})"
+        return f"{head} · {who}'s move by {self._iso_deadline()}"

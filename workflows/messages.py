@@ -1,0 +1,84 @@
+"""Payloads between the API, the case workflow and its activities: ids and small values, never blobs."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role
+from rulebook.timers import Timers
+
+PLATFORM_ID = "platform"
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    case_id: str
+    kind: CaseKind
+    order_id: str
+    buyer_id: str
+    shop_id: str
+    amount_cents: int
+    reason: str
+    urgent: bool
+    timers: Timers
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """One command of api.md's action table, with who sends it (already authenticated and scoped)."""
+
+    action: Action
+    role: Role
+    actor_id: str
+    reason: str | None = None
+    message: str | None = None
+    outcome: Outcome | None = None
+    amount_cents: int | None = None
+    rationale: str | None = None
+    return_address: str | None = None
+    evidence_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    type: str
+    actor_role: str
+    actor_id: str
+    at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Projection:
+    status: CaseStatus
+    awaiting: Party | None
+    deadline: datetime | None
+    decision: dict[str, Any] | None
+    proposal: dict[str, Any] | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """Events to append (numbered from `first_seq`) and the case's state after them, stored in one transaction."""
+
+    case_id: str
+    first_seq: int
+    events: tuple[EventDraft, ...]
+    projection: Projection
+
+
+@dataclass(frozen=True)
+class MoneyMove:
+    case_id: str
+    order_id: str
+    business_key: str  # e.g. case-<id>:refund:1 — never a run id
+    kind: str  # models.ledger.LedgerKind value
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class MoneyReceipt:
+    business_key: str
+    external_ref: str
+    amount_cents: int
