@@ -52,7 +52,10 @@ class FactsActivities:
 
 
 def _reason(value: str) -> ReasonCode:
-    return ReasonCode(value) if value in ReasonCode else ReasonCode.OTHER
+    try:
+        return ReasonCode(value)
+    except ValueError:
+        return ReasonCode.OTHER
 
 
 def _policy(items: list[dict[str, Any]]) -> ListingPolicy:

@@ -1,0 +1,38 @@
+"""A real database and a real worker on the time-skipping server, for the case workflow."""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.testing import WorkflowEnvironment
+
+from activities.payments import FakePaymentProvider
+from models.db import create_engine, session_factory
+from models.migrate import upgrade_async
+from worker import build_worker
+
+
+@pytest_asyncio.fixture(scope="session")
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    await upgrade_async(database_url)
+    engine = create_engine(database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def payments() -> FakePaymentProvider:
+    """Shared by every test's cases: look calls up by the case's business keys."""
+    return FakePaymentProvider()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def task_queue(
+    time_skipping_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession], payments: FakePaymentProvider
+) -> AsyncIterator[str]:
+    """One worker with every workflow and activity for the session, so no case is left without one."""
+    queue = f"cases-{uuid.uuid4().hex[:8]}"
+    async with build_worker(time_skipping_env.client, sessions, payments, queue):
+        yield queue

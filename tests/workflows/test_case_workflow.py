@@ -1,0 +1,188 @@
+"""The case workflow on the time-skipping server, with the real activities and database."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.payments import FakePaymentProvider
+from models.case import Case
+from models.ledger import LedgerEntry
+from models.timeline import CaseEvent
+from rulebook.enums import Action, CaseStatus, Outcome, Party, Role
+from tests.builders import add_case, add_order
+from tests.support.polling import eventually
+from workflows.case import CaseWorkflow
+from workflows.messages import ActionRequest, CaseInput
+
+Sessions = async_sessionmaker[AsyncSession]
+DAY = timedelta(hours=24)
+
+
+async def start(env: WorkflowEnvironment, queue: str, case: CaseInput) -> WorkflowHandle[CaseWorkflow, CaseStatus]:
+    handle = await env.client.start_workflow(CaseWorkflow.run, case, id=f"case-{case.case_id}", task_queue=queue)
+    await handle.execute_update(CaseWorkflow.opened)
+    return handle
+
+
+async def stored(sessions: Sessions, case_id: str) -> Case:
+    async with sessions() as session:
+        case = await session.get(Case, case_id)
+        assert case is not None
+        return case
+
+
+async def event_types(sessions: Sessions, case_id: str) -> list[str]:
+    async with sessions() as session:
+        rows = await session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.seq)))
+        return [e.type for e in rows.all()]
+
+
+async def ledger(sessions: Sessions, case_id: str) -> list[LedgerEntry]:
+    async with sessions() as session:
+        return list((await session.exec(select(LedgerEntry).where(LedgerEntry.case_id == case_id))).all())
+
+
+def paid(payments: FakePaymentProvider, case: CaseInput) -> list[str]:
+    return [key for key in payments.calls if key.startswith(f"case-{case.case_id}:")]
+
+
+def merchant(case: CaseInput, action: Action, **fields: object) -> ActionRequest:
+    return ActionRequest(action=action, role=Role.MERCHANT, actor_id=case.shop_id, **fields)  # type: ignore[arg-type]
+
+
+async def test_opening_waits_on_the_merchant_until_the_deadline(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    handle = await start(time_skipping_env, task_queue, case)
+    opened = await stored(sessions, case.case_id)
+    assert (opened.status, opened.awaiting) == (CaseStatus.AWAITING_MERCHANT, Party.MERCHANT)
+    assert opened.deadline is not None and opened.deadline - opened.created_at == pytest.approx(DAY, abs=timedelta(seconds=5))
+    described = await handle.describe()
+    assert described.typed_search_attributes is not None
+
+
+async def test_just_before_t_merchant_the_case_still_waits_and_just_after_the_platform_steps_in(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    await start(time_skipping_env, task_queue, case)
+
+    await time_skipping_env.sleep(DAY - timedelta(seconds=10))
+    assert (await stored(sessions, case.case_id)).status == CaseStatus.AWAITING_MERCHANT
+    assert "deadline_passed" not in await event_types(sessions, case.case_id)
+
+    await time_skipping_env.sleep(timedelta(seconds=20))
+    after = await eventually(lambda: stored(sessions, case.case_id), lambda c: c.status != CaseStatus.AWAITING_MERCHANT)
+    types = await event_types(sessions, case.case_id)
+    assert types[:3] == ["case_opened", "deadline_passed", "decision_made"]
+    assert after.status in (CaseStatus.IN_ARBITRATION, CaseStatus.RESOLVED)
+    async with sessions() as session:
+        decided = (
+            await session.exec(select(CaseEvent).where(CaseEvent.case_id == case.case_id, CaseEvent.type == "decision_made"))
+        ).one()
+    assert "R-TIMEOUT" in decided.data["rules"]
+
+
+async def test_a_reply_just_before_the_deadline_wins(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions, payments: FakePaymentProvider
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    handle = await start(time_skipping_env, task_queue, case)
+
+    await time_skipping_env.sleep(DAY - timedelta(seconds=10))
+    assert await handle.execute_update(CaseWorkflow.act, merchant(case, Action.APPROVE)) == CaseStatus.RESOLVED
+    await time_skipping_env.sleep(timedelta(hours=5))
+
+    assert await handle.result() == CaseStatus.RESOLVED
+    types = await event_types(sessions, case.case_id)
+    assert "deadline_passed" not in types
+    assert types == ["case_opened", "merchant_approved", "decision_made", "refund_executed", "case_closed"]
+    assert [e.amount_cents for e in await ledger(sessions, case.case_id)] == [case.amount_cents]
+    assert paid(payments, case) == [f"case-{case.case_id}:refund:1"]
+
+
+async def test_two_approvals_at_once_refund_once_and_the_second_is_refused_with_the_status(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions, payments: FakePaymentProvider
+) -> None:
+    case = await add_case(sessions, await add_order(sessions), amount_cents=5000)
+    handle = await start(time_skipping_env, task_queue, case)
+    approve = merchant(case, Action.APPROVE)
+
+    results = await asyncio.gather(
+        handle.execute_update(CaseWorkflow.act, approve),
+        handle.execute_update(CaseWorkflow.act, approve),
+        return_exceptions=True,
+    )
+
+    assert results.count(CaseStatus.RESOLVED) == 1
+    (refused,) = [r for r in results if isinstance(r, BaseException)]
+    assert isinstance(refused, WorkflowUpdateFailedError)
+    assert isinstance(refused.cause, ApplicationError) and refused.cause.type == "invalid_state"
+    assert refused.cause.details == ({"status": "resolved"},)
+    entries = await ledger(sessions, case.case_id)
+    assert [(e.business_key, e.amount_cents, e.status) for e in entries] == [
+        (f"case-{case.case_id}:refund:1", 5000, "succeeded")
+    ]
+    assert len(paid(payments, case)) == 1
+    resolved = await stored(sessions, case.case_id)
+    assert resolved.decision is not None and resolved.decision["outcome"] == Outcome.REFUND
+    assert resolved.open_key is None
+
+
+async def test_an_order_not_yet_shipped_is_refunded_at_once(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions, payments: FakePaymentProvider
+) -> None:
+    case = await add_case(sessions, await add_order(sessions, shipped=False))
+    handle = await start(time_skipping_env, task_queue, case)
+
+    assert await handle.result() == CaseStatus.RESOLVED
+    assert await event_types(sessions, case.case_id) == ["case_opened", "decision_made", "refund_executed", "case_closed"]
+    assert len(paid(payments, case)) == 1
+
+
+async def test_a_buyer_cannot_approve_and_a_rejection_lets_the_buyer_escalate_to_an_agent_who_decides(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions, payments: FakePaymentProvider
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    handle = await start(time_skipping_env, task_queue, case)
+    buyer = {"role": Role.BUYER, "actor_id": case.buyer_id}
+
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(CaseWorkflow.act, ActionRequest(action=Action.APPROVE, **buyer))  # type: ignore[arg-type]
+    assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "forbidden"
+
+    await handle.execute_update(CaseWorkflow.act, merchant(case, Action.REJECT, reason="已签收无质量问题"))
+    assert (await stored(sessions, case.case_id)).awaiting == Party.BUYER
+    escalate = ActionRequest(action=Action.ESCALATE, reason="商品有破损", **buyer)  # type: ignore[arg-type]
+    assert await handle.execute_update(CaseWorkflow.act, escalate) == CaseStatus.IN_ARBITRATION
+    decide = ActionRequest(Action.DECIDE, Role.AGENT, "agent-7", outcome=Outcome.PARTIAL_REFUND, amount_cents=3000, rationale="照片显示轻微破损")
+    assert await handle.execute_update(CaseWorkflow.act, decide) == CaseStatus.RESOLVED
+
+    resolved = await stored(sessions, case.case_id)
+    assert resolved.decision is not None
+    assert (resolved.decision["outcome"], resolved.decision["amount_cents"], resolved.decision["by"]) == (
+        "partial_refund",
+        3000,
+        "agent",
+    )
+    assert paid(payments, case) == [f"case-{case.case_id}:refund:1"]
+
+
+async def test_a_proposal_accepted_by_the_buyer_moves_the_proposed_amount(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    handle = await start(time_skipping_env, task_queue, case)
+    propose = merchant(case, Action.PROPOSE, outcome=Outcome.PARTIAL_REFUND, amount_cents=2000, message="退一半可以吗")
+    await handle.execute_update(CaseWorkflow.act, propose)
+    accept = ActionRequest(Action.ACCEPT_PROPOSAL, Role.BUYER, case.buyer_id)
+    assert await handle.execute_update(CaseWorkflow.act, accept) == CaseStatus.RESOLVED
+    assert [e.amount_cents for e in await ledger(sessions, case.case_id)] == [2000]
