@@ -1,0 +1,40 @@
+"""Settings come from the environment: timers as durations, and no default secret outside development."""
+
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from settings import DEV_JWT_SECRET, Settings
+
+
+def test_every_timer_reads_a_duration_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFTERSALES_T_MERCHANT", "20s")
+    monkeypatch.setenv("AFTERSALES_T_BUYER_SHIP", "7d")
+    monkeypatch.setenv("AFTERSALES_T_AGENT", "30m")
+    settings = Settings()
+    assert settings.t_merchant == timedelta(seconds=20)
+    assert settings.case_timers().merchant == timedelta(seconds=20)
+    assert settings.case_timers().buyer_ship == timedelta(days=7)
+    assert settings.case_timers().agent == timedelta(minutes=30)
+    assert settings.t_receipt == timedelta(hours=48)
+
+
+def test_a_timer_that_is_not_a_duration_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFTERSALES_T_MERCHANT", "tomorrow")
+    with pytest.raises(ValidationError, match="not a duration"):
+        Settings()
+
+
+def test_development_uses_the_documented_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AFTERSALES_JWT_SECRET", raising=False)
+    monkeypatch.setenv("AFTERSALES_ENV", "development")
+    assert Settings().secret == DEV_JWT_SECRET
+
+
+@pytest.mark.parametrize("env", ["production", "test"])
+def test_outside_development_a_missing_secret_refuses_to_start(monkeypatch: pytest.MonkeyPatch, env: str) -> None:
+    monkeypatch.delenv("AFTERSALES_JWT_SECRET", raising=False)
+    monkeypatch.setenv("AFTERSALES_ENV", env)
+    with pytest.raises(ValidationError, match="AFTERSALES_JWT_SECRET is required"):
+        Settings()
