@@ -119,3 +119,43 @@ class ReasonCode(StrEnum):
     WRONG_ITEM = "wrong_item"
     NOT_SHIPPED = "not_shipped"
     OTHER = "other"
+
+
+class Claim(StrEnum):
+    """What a party says in a case (`Statement.claim`), in the words the rules listen for."""
+
+    WORN = "worn"  # merchant: the goods were used (穿过 / 用过)
+    TAGS_REMOVED = "tags_removed"  # merchant: the tags are off (吊牌已拆)
+    NOT_RESALEABLE = "not_resaleable"  # merchant: 影响二次销售
+    UNSEALED = "unsealed"  # digital goods or software opened (已拆封)
+    COURIER_NOT_DELIVERED = "courier_not_delivered"  # merchant checked: the courier did not deliver
+
+
+class ShipmentStep(StrEnum):
+    """What a decision does to the order's own shipment."""
+
+    CANCEL_SHIPMENT = "cancel_shipment"  # not shipped yet: do not ship
+    INTERCEPT_PARCEL = "intercept_parcel"  # 拦截: call the parcel back
+
+
+class ExceptionKind(StrEnum):
+    """The situations of the merchant's resolution menu (product.md §7)."""
+
+    LOGISTICS_SLOW = "logistics_slow"
+    WRONG_ITEM = "wrong_item"
+    OUT_OF_STOCK = "out_of_stock"
+    PERISHABLE_ROUTE_DISRUPTED = "perishable_route_disrupted"
+    MISSED_ITEM = "missed_item"
+
+
+class Resolution(StrEnum):
+    """A merchant's resolution from the menu (product.md §7); `resolve` takes one of these."""
+
+    URGE_COURIER_COUPON = "urge_courier_coupon"
+    LATE_DELIVERY_COMPENSATION = "late_delivery_compensation"
+    RESHIP_PAY_SHIPPING = "reship_pay_shipping"
+    RECOMMEND_SIMILAR_REFUND_DIFFERENCE = "recommend_similar_refund_difference"
+    EMERGENCY_TRANSFER = "emergency_transfer"
+    FASTER_TRANSPORT = "faster_transport"
+    RESHIP_MISSING_WITH_COUPON = "reship_missing_with_coupon"
+    SAME_DAY_LOCAL_RESHIP = "same_day_local_reship"  # R-URGENT: local stock, same day

@@ -1,10 +1,28 @@
-"""The facts a decision is made on: frozen, plain values, built by an activity from the database."""
+"""The facts a decision is made on: frozen, plain values, built by an activity from the database.
+
+Conventions the rules rely on:
+- money is integer fen; `amount_cents` is what the buyer asks, never more than is refunded;
+- every `datetime` is timezone-aware;
+- evidence is what is on file with who uploaded it (`EvidenceOnFile`); a courier's delivery photo arrives either
+  as `proof_kind == "photo"` on the `delivered` tracking event or as a `courier_record` uploaded by the
+  merchant or the system;
+- what a party said is a `Statement` whose `claim` is a `rulebook.enums.Claim` value.
+"""
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from rulebook.enums import CaseKind, EvidenceKind, Party, ReasonCode, ShipmentState, TrackingStatus
 from rulebook.timers import Timers
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Money settings of the rules, fixed when the case opens like the timers."""
+
+    small_claim_threshold_cents: int = 2000  # R-SMALL: at most this much is granted at once
+    stall_coupon_cents: int = 500  # R-STALL: the buyer's no-threshold coupon (¥5)
+    wash_partial_refund_percent: int = 30  # R-WASH: the partial refund offered when the listing said "do not wash"
 
 
 @dataclass(frozen=True)
@@ -63,3 +81,5 @@ class CaseFacts:
     statements: tuple[Statement, ...] = ()
     description: str = ""
     urgent: bool = False
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    shipping_insurance: bool = False  # 运费险: the return shipping is covered

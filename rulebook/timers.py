@@ -50,6 +50,7 @@ class Timers:
     receipt: timedelta = DEFAULTS[TimerId.T_RECEIPT]
     buyer_reply: timedelta = DEFAULTS[TimerId.T_BUYER_REPLY]
     agent: timedelta = DEFAULTS[TimerId.T_AGENT]
+    stall: timedelta = DEFAULTS[TimerId.T_STALL]
 
 
 def deadline(started_at: datetime, wait: timedelta) -> datetime:
@@ -57,3 +58,21 @@ def deadline(started_at: datetime, wait: timedelta) -> datetime:
     if started_at.tzinfo is None:
         raise ValueError("deadlines are computed on timezone-aware times")
     return started_at + wait
+
+
+def has_run_out(deadline_at: datetime, now: datetime) -> bool:
+    """A wait has run out at its deadline exactly, not a moment later."""
+    return now >= deadline_at
+
+
+def remaining(deadline_at: datetime, now: datetime) -> timedelta:
+    """How long is left before `deadline_at`; never negative."""
+    return max(deadline_at - now, timedelta(0))
+
+
+BUYER_SHIP_WARNING = timedelta(hours=24)  # T-BUYER-SHIP: the buyer is warned this long before it runs out
+
+
+def warning_at(started_at: datetime, wait: timedelta, before: timedelta = BUYER_SHIP_WARNING) -> datetime:
+    """When to warn that a wait is about to run out; at the start if the wait is shorter than the warning."""
+    return max(deadline(started_at, wait) - before, started_at)

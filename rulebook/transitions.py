@@ -48,8 +48,54 @@ _EVERY_KIND: tuple[Transition, ...] = tuple(
     )
 )
 
+# The merchant's first answer and the buyer's answer to a proposal or rejection, as in refund_only.
+_ANSWERS: tuple[Transition, ...] = (
+    _t(S.AWAITING_MERCHANT, A.REJECT, {R.MERCHANT}, S.AWAITING_BUYER),
+    _t(S.AWAITING_MERCHANT, A.PROPOSE, {R.MERCHANT}, S.AWAITING_BUYER),
+    _t(S.AWAITING_MERCHANT, A.ESCALATE, {R.MERCHANT}, S.IN_ARBITRATION),
+    _t(S.AWAITING_BUYER, A.ACCEPT_PROPOSAL, {R.BUYER}, S.RESOLVED, needs_proposal=True),
+    _t(S.AWAITING_BUYER, A.DECLINE_PROPOSAL, {R.BUYER}, S.IN_ARBITRATION, needs_proposal=True),
+    _t(S.AWAITING_BUYER, A.ESCALATE, {R.BUYER, R.MERCHANT}, S.IN_ARBITRATION),
+)
+
+# Goods go back: approval with a return address, the buyer ships within T-BUYER-SHIP, tracking moves the case to
+# in transit and delivered (system events, not actions), the merchant confirms receipt (`to=None`: a bad condition
+# goes to arbitration, a good one on to the refund or the replacement).
+_RETURN: tuple[Transition, ...] = (
+    _t(S.AWAITING_MERCHANT, A.APPROVE, {R.MERCHANT}, S.AWAITING_RETURN_SHIPMENT),
+    *_ANSWERS,
+    _t(S.AWAITING_RETURN_SHIPMENT, A.SHIP_RETURN, {R.BUYER}, S.RETURN_IN_TRANSIT),
+    _t(S.RETURN_IN_TRANSIT, A.CONFIRM_RECEIPT, {R.MERCHANT}, None),
+    _t(S.AWAITING_RECEIPT, A.CONFIRM_RECEIPT, {R.MERCHANT}, None),
+    _t(S.AWAITING_RECEIPT, A.ESCALATE, {R.BUYER, R.MERCHANT}, S.IN_ARBITRATION),
+)
+
+# The replacement ships; the case closes when tracking says it was delivered (`to=None`: unchanged until then).
+_EXCHANGE: tuple[Transition, ...] = (
+    *_RETURN,
+    _t(S.AWAITING_REPLACEMENT, A.SHIP_REPLACEMENT, {R.MERCHANT}, None),
+    _t(S.AWAITING_REPLACEMENT, A.ESCALATE, {R.BUYER}, S.IN_ARBITRATION),
+)
+
+# The merchant checks with the courier, then reships or refunds (approve) or rejects with the courier's record.
+_NOT_RECEIVED: tuple[Transition, ...] = (_t(S.AWAITING_MERCHANT, A.APPROVE, {R.MERCHANT}, S.RESOLVED), *_ANSWERS)
+
+# Exceptions: the merchant picks a resolution from the menu (§7); either party may ask the platform to step in.
+# The system opened them, so there is nothing for the buyer to withdraw.
+_EXCEPTION: tuple[Transition, ...] = (
+    _t(S.AWAITING_MERCHANT, A.RESOLVE, {R.MERCHANT}, S.RESOLVED),
+    _t(S.AWAITING_MERCHANT, A.ESCALATE, {R.BUYER, R.MERCHANT}, S.IN_ARBITRATION),
+    *(t for t in _EVERY_KIND if t.action != A.WITHDRAW),
+)
+
 TABLE: dict[CaseKind, tuple[Transition, ...]] = {
     CaseKind.REFUND_ONLY: _REFUND_ONLY + _EVERY_KIND,
+    CaseKind.RETURN_REFUND: _RETURN + _EVERY_KIND,
+    CaseKind.EXCHANGE: _EXCHANGE + _EVERY_KIND,
+    CaseKind.NOT_RECEIVED: _NOT_RECEIVED + _EVERY_KIND,
+    CaseKind.LOGISTICS_STALLED: _EXCEPTION,
+    CaseKind.MISSED_SHIPMENT: _EXCEPTION,
+    CaseKind.OVERSOLD: _EXCEPTION,
 }
 
 # Who the case waits on in each open status.

@@ -34,7 +34,9 @@ async def add_order(
         total_cents=total_cents,
         paid_at=now - timedelta(days=3),
         ship_by=now - timedelta(days=2),
-        items=[{"sku": "tee-1", "title": "T-shirt", "quantity": 1, "unit_price_cents": total_cents, "listing": listing()}],
+        items=[
+            {"sku": "tee-1", "title": "T-shirt", "quantity": 1, "unit_price_cents": total_cents, "listing": listing()}
+        ],
         shipping_address={"name": "张三", "city": "上海"},
     )
     async with transaction(sessions) as session:
@@ -43,7 +45,11 @@ async def add_order(
             tracking_no = new_id("SF")
             session.add(Shipment(order_id=order.order_id, carrier="SF", tracking_no=tracking_no))
             if delivered:
-                session.add(TrackingEventRow(tracking_no=tracking_no, status=TrackingStatus.DELIVERED, at=now - timedelta(days=1)))
+                session.add(
+                    TrackingEventRow(
+                        tracking_no=tracking_no, status=TrackingStatus.DELIVERED, at=now - timedelta(days=1)
+                    )
+                )
     return order
 
 

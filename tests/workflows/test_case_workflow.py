@@ -64,7 +64,9 @@ async def test_opening_waits_on_the_merchant_until_the_deadline(
     handle = await start(time_skipping_env, task_queue, case)
     opened = await stored(sessions, case.case_id)
     assert (opened.status, opened.awaiting) == (CaseStatus.AWAITING_MERCHANT, Party.MERCHANT)
-    assert opened.deadline is not None and opened.deadline - opened.created_at == pytest.approx(DAY, abs=timedelta(seconds=5))
+    assert opened.deadline is not None and opened.deadline - opened.created_at == pytest.approx(
+        DAY, abs=timedelta(seconds=5)
+    )
     described = await handle.describe()
     assert described.typed_search_attributes is not None
 
@@ -86,7 +88,9 @@ async def test_just_before_t_merchant_the_case_still_waits_and_just_after_the_pl
     assert after.status in (CaseStatus.IN_ARBITRATION, CaseStatus.RESOLVED)
     async with sessions() as session:
         decided = (
-            await session.exec(select(CaseEvent).where(CaseEvent.case_id == case.case_id, CaseEvent.type == "decision_made"))
+            await session.exec(
+                select(CaseEvent).where(CaseEvent.case_id == case.case_id, CaseEvent.type == "decision_made")
+            )
         ).one()
     assert "R-TIMEOUT" in decided.data["rules"]
 
@@ -144,7 +148,12 @@ async def test_an_order_not_yet_shipped_is_refunded_at_once(
     handle = await start(time_skipping_env, task_queue, case)
 
     assert await handle.result() == CaseStatus.RESOLVED
-    assert await event_types(sessions, case.case_id) == ["case_opened", "decision_made", "refund_executed", "case_closed"]
+    assert await event_types(sessions, case.case_id) == [
+        "case_opened",
+        "decision_made",
+        "refund_executed",
+        "case_closed",
+    ]
     assert len(paid(payments, case)) == 1
 
 
@@ -163,7 +172,14 @@ async def test_a_buyer_cannot_approve_and_a_rejection_lets_the_buyer_escalate_to
     assert (await stored(sessions, case.case_id)).awaiting == Party.BUYER
     escalate = ActionRequest(action=Action.ESCALATE, reason="商品有破损", **buyer)  # type: ignore[arg-type]
     assert await handle.execute_update(CaseWorkflow.act, escalate) == CaseStatus.IN_ARBITRATION
-    decide = ActionRequest(Action.DECIDE, Role.AGENT, "agent-7", outcome=Outcome.PARTIAL_REFUND, amount_cents=3000, rationale="照片显示轻微破损")
+    decide = ActionRequest(
+        Action.DECIDE,
+        Role.AGENT,
+        "agent-7",
+        outcome=Outcome.PARTIAL_REFUND,
+        amount_cents=3000,
+        rationale="照片显示轻微破损",
+    )
     assert await handle.execute_update(CaseWorkflow.act, decide) == CaseStatus.RESOLVED
 
     resolved = await stored(sessions, case.case_id)

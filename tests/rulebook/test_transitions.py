@@ -1,0 +1,125 @@
+"""Allowed transitions as data: which action, by whom, in which status, per case kind."""
+
+import pytest
+
+from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role
+from rulebook.transitions import AWAITING, TABLE, TransitionRefused, allowed_actions, check, status_after, supported
+
+A, S, R = Action, CaseStatus, Role
+OPEN = [s for s in CaseStatus if not s.is_final]
+EXCEPTIONS = [CaseKind.LOGISTICS_STALLED, CaseKind.MISSED_SHIPMENT, CaseKind.OVERSOLD]
+
+# The refund_only rows the workflow and the API depend on, written out once more so a change shows.
+REFUND_ONLY_ROWS = {
+    (S.AWAITING_MERCHANT, A.APPROVE, frozenset({R.MERCHANT}), S.RESOLVED, False),
+    (S.AWAITING_MERCHANT, A.REJECT, frozenset({R.MERCHANT}), S.AWAITING_BUYER, False),
+    (S.AWAITING_MERCHANT, A.PROPOSE, frozenset({R.MERCHANT}), S.AWAITING_BUYER, False),
+    (S.AWAITING_MERCHANT, A.ESCALATE, frozenset({R.MERCHANT}), S.IN_ARBITRATION, False),
+    (S.AWAITING_BUYER, A.ACCEPT_PROPOSAL, frozenset({R.BUYER}), S.RESOLVED, True),
+    (S.AWAITING_BUYER, A.DECLINE_PROPOSAL, frozenset({R.BUYER}), S.IN_ARBITRATION, True),
+    (S.AWAITING_BUYER, A.ESCALATE, frozenset({R.BUYER, R.MERCHANT}), S.IN_ARBITRATION, False),
+}
+
+
+def test_refund_only_rows_are_unchanged() -> None:
+    rows = {(t.status, t.action, t.roles, t.to, t.needs_proposal) for t in TABLE[CaseKind.REFUND_ONLY]}
+    specific = {r for r in rows if r[1] not in (A.MESSAGE, A.WITHDRAW, A.DECIDE)}
+    assert specific == REFUND_ONLY_ROWS
+    assert len(rows) == len(REFUND_ONLY_ROWS) + 3 * len(OPEN)
+
+
+@pytest.mark.parametrize("kind", list(CaseKind))
+def test_every_kind_has_transitions(kind: CaseKind) -> None:
+    assert supported(kind)
+    assert all(t.status in OPEN for t in TABLE[kind]), "no action on a closed case"
+
+
+@pytest.mark.parametrize(
+    ("kind", "steps", "end"),
+    [
+        (CaseKind.REFUND_ONLY, [(A.APPROVE, R.MERCHANT)], S.RESOLVED),
+        (
+            CaseKind.RETURN_REFUND,
+            [(A.APPROVE, R.MERCHANT), (A.SHIP_RETURN, R.BUYER)],
+            S.RETURN_IN_TRANSIT,
+        ),
+        (CaseKind.EXCHANGE, [(A.REJECT, R.MERCHANT), (A.ESCALATE, R.BUYER)], S.IN_ARBITRATION),
+        (CaseKind.NOT_RECEIVED, [(A.APPROVE, R.MERCHANT)], S.RESOLVED),
+        (CaseKind.LOGISTICS_STALLED, [(A.RESOLVE, R.MERCHANT)], S.RESOLVED),
+        (CaseKind.OVERSOLD, [(A.ESCALATE, R.BUYER)], S.IN_ARBITRATION),
+    ],
+)
+def test_walks_through_a_lifecycle(kind: CaseKind, steps: list[tuple[Action, Role]], end: CaseStatus) -> None:
+    status = S.AWAITING_MERCHANT
+    for action, role in steps:
+        to = check(kind, status, action, role).to
+        assert to is not None
+        status = to
+    assert status == end
+
+
+def test_return_refund_receipt_and_exchange_replacement() -> None:
+    assert check(CaseKind.RETURN_REFUND, S.AWAITING_RECEIPT, A.CONFIRM_RECEIPT, R.MERCHANT).to is None
+    assert A.SHIP_REPLACEMENT in allowed_actions(CaseKind.EXCHANGE, S.AWAITING_REPLACEMENT, R.MERCHANT)
+    assert A.SHIP_REPLACEMENT not in allowed_actions(CaseKind.RETURN_REFUND, S.AWAITING_REPLACEMENT, R.MERCHANT)
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "action", "role", "code"),
+    [
+        (CaseKind.REFUND_ONLY, S.AWAITING_MERCHANT, A.APPROVE, R.BUYER, "forbidden"),
+        (CaseKind.REFUND_ONLY, S.RESOLVED, A.APPROVE, R.MERCHANT, "invalid_state"),
+        (CaseKind.REFUND_ONLY, S.AWAITING_BUYER, A.ACCEPT_PROPOSAL, R.BUYER, "invalid_state"),  # no proposal
+        (CaseKind.RETURN_REFUND, S.AWAITING_MERCHANT, A.SHIP_RETURN, R.BUYER, "invalid_state"),
+        (CaseKind.RETURN_REFUND, S.AWAITING_RETURN_SHIPMENT, A.SHIP_RETURN, R.MERCHANT, "forbidden"),
+        (CaseKind.EXCHANGE, S.AWAITING_RECEIPT, A.SHIP_REPLACEMENT, R.MERCHANT, "invalid_state"),
+        (CaseKind.LOGISTICS_STALLED, S.AWAITING_MERCHANT, A.APPROVE, R.MERCHANT, "invalid_state"),
+        (CaseKind.LOGISTICS_STALLED, S.AWAITING_MERCHANT, A.RESOLVE, R.BUYER, "forbidden"),
+        (CaseKind.NOT_RECEIVED, S.WITHDRAWN, A.MESSAGE, R.BUYER, "invalid_state"),
+    ],
+)
+def test_refusals(kind: CaseKind, status: CaseStatus, action: Action, role: Role, code: str) -> None:
+    with pytest.raises(TransitionRefused) as refused:
+        check(kind, status, action, role)
+    assert (refused.value.code, refused.value.status) == (code, status)
+
+
+def test_proposal_answers_need_a_proposal() -> None:
+    assert A.ACCEPT_PROPOSAL not in allowed_actions(CaseKind.RETURN_REFUND, S.AWAITING_BUYER, R.BUYER)
+    assert A.ACCEPT_PROPOSAL in allowed_actions(
+        CaseKind.RETURN_REFUND, S.AWAITING_BUYER, R.BUYER, proposal_pending=True
+    )
+
+
+@pytest.mark.parametrize("kind", EXCEPTIONS)
+def test_system_opened_exceptions_cannot_be_withdrawn(kind: CaseKind) -> None:
+    assert A.WITHDRAW not in allowed_actions(kind, S.AWAITING_MERCHANT, R.BUYER)
+    assert allowed_actions(kind, S.AWAITING_MERCHANT, R.MERCHANT) == [A.RESOLVE, A.ESCALATE, A.MESSAGE]
+
+
+@pytest.mark.parametrize(
+    "kind", [CaseKind.REFUND_ONLY, CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.NOT_RECEIVED]
+)
+@pytest.mark.parametrize("status", OPEN)
+def test_a_buyer_may_withdraw_an_open_request_and_an_agent_decide(kind: CaseKind, status: CaseStatus) -> None:
+    assert check(kind, status, A.WITHDRAW, R.BUYER).to == S.WITHDRAWN
+    assert check(kind, status, A.DECIDE, R.AGENT).to is None
+
+
+def test_every_status_says_who_it_waits_on() -> None:
+    assert set(AWAITING) == set(CaseStatus)
+    assert AWAITING[S.IN_ARBITRATION] == Party.AGENT
+    assert all(AWAITING[s] is None for s in CaseStatus if s.is_final)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status"),
+    [
+        (Outcome.REJECT, S.REJECTED),
+        (Outcome.TO_AGENT, S.IN_ARBITRATION),
+        (Outcome.REFUND, S.RESOLVED),
+        (Outcome.COUPON, S.RESOLVED),
+    ],
+)
+def test_status_after_a_decision(outcome: Outcome, status: CaseStatus) -> None:
+    assert status_after(outcome) == status
