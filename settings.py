@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rulebook.facts import Thresholds
 from rulebook.timers import DEFAULTS, TimerId, Timers, parse_duration
 
 ROOT = Path(__file__).resolve().parent
@@ -67,6 +68,13 @@ class Settings(BaseSettings):
             receipt=self.t_receipt,
             buyer_reply=self.t_buyer_reply,
             agent=self.t_agent,
+            stall=self.t_stall,
+        )
+
+    def case_thresholds(self) -> Thresholds:
+        return Thresholds(
+            small_claim_threshold_cents=self.small_claim_threshold_cents,
+            stall_coupon_cents=self.stall_coupon_cents,
         )
 
 

@@ -2,6 +2,8 @@
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,7 +24,7 @@ WORKFLOWS = [CaseWorkflow]
 def build_worker(
     client: Client, sessions: async_sessionmaker[AsyncSession], provider: PaymentProvider, task_queue: str
 ) -> Worker:
-    activities = [
+    activities: list[Callable[..., Any]] = [
         CaseRecorder(sessions).record_step,
         FactsActivities(sessions).load_case_facts,
         MoneyActivities(sessions, provider).move_money,

@@ -16,7 +16,7 @@ from models.ledger import LedgerEntry, LedgerKind, LedgerStatus
 from models.order import Order, Shipment, TrackingEventRow
 from rulebook.enums import Party, ReasonCode, ShipmentState, TrackingStatus
 from rulebook.facts import CaseFacts, EvidenceOnFile, ListingPolicy, TrackingEvent
-from rulebook.timers import Timers
+from workflows.messages import CaseInput
 
 
 class FactsActivities:
@@ -24,8 +24,9 @@ class FactsActivities:
         self._sessions = sessions
 
     @activity.defn
-    async def load_case_facts(self, case_id: str, timers: Timers) -> CaseFacts:
+    async def load_case_facts(self, opened: CaseInput) -> CaseFacts:
         """The facts as they stand now; the workflow replaces `now` with its own deterministic clock."""
+        case_id = opened.case_id
         async with self._sessions() as session:
             case = await session.get(Case, case_id)
             order = await session.get(Order, case.order_id) if case else None
@@ -41,7 +42,8 @@ class FactsActivities:
                 refunded_cents=await _refunded(session, order.order_id),
                 shipment=await _shipment_state(session, order.order_id, bool(delivered)),
                 now=datetime.now(UTC),
-                timers=timers,
+                timers=opened.timers,
+                thresholds=opened.thresholds,
                 policy=_policy(order.items),
                 delivered_at=max(delivered) if delivered else None,
                 tracking=tuple(tracking),
@@ -76,7 +78,9 @@ def _policy(items: list[dict[str, Any]]) -> ListingPolicy:
 async def _tracking(session: AsyncSession, order_id: str) -> list[TrackingEvent]:
     numbers = select(Shipment.tracking_no).where(Shipment.order_id == order_id)
     rows = await session.exec(
-        select(TrackingEventRow).where(col(TrackingEventRow.tracking_no).in_(numbers)).order_by(col(TrackingEventRow.at))
+        select(TrackingEventRow)
+        .where(col(TrackingEventRow.tracking_no).in_(numbers))
+        .order_by(col(TrackingEventRow.at))
     )
     return [TrackingEvent(r.status, r.at, r.location, r.proof_kind, r.proof_ref) for r in rows.all()]
 

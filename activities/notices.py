@@ -20,10 +20,15 @@ def _yuan(cents: Any) -> str:
 
 def _opened(d: dict[str, Any]) -> list[Notice]:
     return [
-        Notice(Party.BUYER, "您的售后申请已提交,等待商家处理。", "Your after-sales request was submitted; the merchant will reply."),
+        Notice(
+            Party.BUYER,
+            "您的售后申请已提交,等待商家处理。",
+            "Your after-sales request was submitted; the merchant will reply.",
+        ),
         Notice(
             Party.MERCHANT,
-            f"买家发起售后申请(订单 {d['order_id']},{_yuan(d['amount_cents'])}),请在 {d['deadline']} 前处理,超时平台将自动介入。",
+            f"买家发起售后申请(订单 {d['order_id']},{_yuan(d['amount_cents'])}),"
+            f"请在 {d['deadline']} 前处理,超时平台将自动介入。",
             f"A buyer opened a request (order {d['order_id']}, {_yuan(d['amount_cents'])}); reply by {d['deadline']} "
             "or the platform steps in.",
         ),
@@ -76,7 +81,9 @@ CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     "merchant_rejected": _rejected,
     "proposal_made": _proposed,
     "proposal_accepted": _one(Party.MERCHANT, "买家已接受您的方案。", "The buyer accepted your proposal."),
-    "proposal_declined": _one(Party.MERCHANT, "买家拒绝了您的方案,平台将介入。", "The buyer declined; the platform steps in."),
+    "proposal_declined": _one(
+        Party.MERCHANT, "买家拒绝了您的方案,平台将介入。", "The buyer declined; the platform steps in."
+    ),
     "escalated": _both("平台客服已介入处理。", "Platform support has stepped in."),
     "withdrawn": _one(Party.MERCHANT, "买家已撤销售后申请。", "The buyer withdrew the request."),
     "deadline_passed": _deadline,
@@ -89,7 +96,11 @@ CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
         )
     ],
     "coupon_issued": lambda d: [
-        Notice(Party.BUYER, f"已向您发放 {_yuan(d['amount_cents'])} 优惠券。", f"A {_yuan(d['amount_cents'])} coupon was issued.")
+        Notice(
+            Party.BUYER,
+            f"已向您发放 {_yuan(d['amount_cents'])} 优惠券。",
+            f"A {_yuan(d['amount_cents'])} coupon was issued.",
+        )
     ],
     "agent_reminder": _one(Party.AGENT, "仲裁案件已超时未决,优先处理。", "An arbitration is overdue; it was moved up."),
 }

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 from temporalio import activity
 
 from models.db import transaction
@@ -83,5 +84,5 @@ class MoneyActivities:
             return (await session.exec(_by_key(move.business_key))).one()
 
 
-def _by_key(business_key: str):  # type: ignore[no-untyped-def]
+def _by_key(business_key: str) -> SelectOfScalar[LedgerEntry]:
     return select(LedgerEntry).where(LedgerEntry.business_key == business_key)

@@ -32,7 +32,9 @@ class CaseRecorder:
                 if seq <= case.event_count:
                     continue  # stored by an earlier attempt of this activity
                 if seq != case.event_count + 1:
-                    raise ApplicationError(f"event {seq} would leave a gap after {case.event_count}", non_retryable=True)
+                    raise ApplicationError(
+                        f"event {seq} would leave a gap after {case.event_count}", non_retryable=True
+                    )
                 event = _chained(case, seq, draft)
                 session.add(event)
                 _queue_notices(session, case, event)
@@ -40,6 +42,7 @@ class CaseRecorder:
             p = step.projection
             case.status, case.awaiting, case.deadline = p.status, p.awaiting, p.deadline
             case.decision, case.proposal, case.updated_at = p.decision, p.proposal, p.updated_at
+            case.urgent = p.urgent
             case.open_key = None if p.status.is_final else case.open_key
             session.add(case)
 
@@ -74,4 +77,3 @@ def _queue_notices(session: AsyncSession, case: Case, event: CaseEvent) -> None:
                 created_at=event.at,
             )
         )
-

@@ -30,7 +30,9 @@ class CaseEvent(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
-def canonical(case_id: str, seq: int, type: str, actor_role: str, actor_id: str, at: datetime, data: dict[str, Any]) -> bytes:
+def canonical(
+    case_id: str, seq: int, type: str, actor_role: str, actor_id: str, at: datetime, data: dict[str, Any]
+) -> bytes:
     body = {
         "case_id": case_id,
         "seq": seq,

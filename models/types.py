@@ -1,9 +1,8 @@
 """Column types shared by the tables."""
 
 from datetime import UTC, datetime
-from typing import Any, TypeVar
-
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect

@@ -6,10 +6,12 @@ under one lock, so the timeline has a single writer and a reply racing the deadl
 
 import asyncio
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 from rulebook import decide, transitions
@@ -48,6 +50,7 @@ class CaseWorkflow:
         self._proposal: dict[str, object] | None = None
         self._decision: dict[str, object] | None = None
         self._refundable = case.amount_cents
+        self._urgent = case.urgent
         self._seq = 0
         self._money_moves = 0
         self._version = 0
@@ -85,8 +88,17 @@ class CaseWorkflow:
     async def _open(self) -> None:
         facts = await self._facts()
         self._refundable = max(0, min(self._case.amount_cents, facts.paid_cents - facts.refunded_cents))
+        urgency = decide.triage(facts)
+        self._urgent = urgency.urgent
         self._wait_on(CaseStatus.AWAITING_MERCHANT, self._case.timers.merchant)
-        data = {"kind": self._case.kind, "amount_cents": self._case.amount_cents, "reason": self._case.reason}
+        data = {
+            "kind": self._case.kind,
+            "amount_cents": self._case.amount_cents,
+            "reason": self._case.reason,
+            "urgent": urgency.urgent,
+            "urgent_rules": list(urgency.rules),
+            "offer_first": list(urgency.resolutions),
+        }
         opened = self._event("case_opened", Role.BUYER, self._case.buyer_id, {**data, "deadline": self._iso_deadline()})
         decision = decide.on_open(facts)
         if decision is None:
@@ -156,7 +168,11 @@ class CaseWorkflow:
             data = {"reason": request.reason, "evidence_ids": list(request.evidence_ids)}
             await self._record(self._event("merchant_rejected", *actor, data))
         elif request.action == Action.PROPOSE:
-            self._proposal = {"outcome": request.outcome, "amount_cents": request.amount_cents, "message": request.message}
+            self._proposal = {
+                "outcome": request.outcome,
+                "amount_cents": request.amount_cents,
+                "message": request.message,
+            }
             self._wait_on(CaseStatus.AWAITING_BUYER, self._case.timers.buyer_reply)
             await self._record(self._event("proposal_made", *actor, dict(self._proposal)))
         elif request.action == Action.ACCEPT_PROPOSAL:
@@ -235,10 +251,7 @@ class CaseWorkflow:
 
     async def _facts(self) -> CaseFacts:
         facts = await workflow.execute_activity_method(
-            FactsActivities.load_case_facts,
-            args=[self._case.case_id, self._case.timers],
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
+            FactsActivities.load_case_facts, self._case, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
         )
         return dataclasses.replace(facts, now=workflow.now())
 
@@ -252,8 +265,8 @@ class CaseWorkflow:
         self._status, self._deadline = status, None
         self._version += 1
 
-    def _event(self, type: str, role: Role, actor_id: str, data: dict[str, object]) -> EventDraft:
-        return EventDraft(type, role, actor_id, workflow.now(), data)
+    def _event(self, type: str, role: Role, actor_id: str, data: Mapping[str, object]) -> EventDraft:
+        return EventDraft(type, role, actor_id, workflow.now(), dict(data))
 
     def _deadline_event(self, timer: str, waited_on: Party) -> EventDraft:
         data = {"timer": timer, "waited_on": waited_on, "deadline": self._iso_deadline()}
@@ -275,14 +288,17 @@ class CaseWorkflow:
 
     def _projection(self) -> Projection:
         awaiting = transitions.AWAITING[self._status]
-        return Projection(self._status, awaiting, self._deadline, self._decision, self._proposal, workflow.now())
+        return Projection(
+            self._status, awaiting, self._deadline, self._decision, self._proposal, self._urgent, workflow.now()
+        )
 
     def _publish(self) -> None:
         awaiting = transitions.AWAITING[self._status]
-        updates = [
+        updates: list[SearchAttributeUpdate[Any]] = [
             sa.CASE_STATUS.value_set(self._status),
             sa.AWAITING_PARTY.value_set(awaiting) if awaiting else sa.AWAITING_PARTY.value_unset(),
             sa.DEADLINE_AT.value_set(self._deadline) if self._deadline else sa.DEADLINE_AT.value_unset(),
+            sa.URGENT.value_set(self._urgent),
         ]
         workflow.upsert_search_attributes(updates)
         workflow.set_current_details(self._details())

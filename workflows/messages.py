@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role
+from rulebook.facts import Thresholds
 from rulebook.timers import Timers
 
 PLATFORM_ID = "platform"
@@ -21,6 +22,7 @@ class CaseInput:
     reason: str
     urgent: bool
     timers: Timers
+    thresholds: Thresholds = field(default_factory=Thresholds)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Projection:
     deadline: datetime | None
     decision: dict[str, Any] | None
     proposal: dict[str, Any] | None
+    urgent: bool
     updated_at: datetime
 
 
