@@ -1,0 +1,84 @@
+"""Records the case workflow's histories that `test_replay.py` replays: `python -m tests.workflows.record_histories`.
+
+Run it only when a change is meant to be incompatible *and* is put behind `workflow.patched`: the committed
+histories are the cases already running in production, and the current code must still replay them.
+"""
+
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from activities.payments import FakePaymentProvider
+from models.db import create_engine, session_factory
+from models.migrate import upgrade_async
+from rulebook.enums import Action, CaseStatus, Outcome, Role
+from tests.builders import add_case, add_order
+from tests.support.temporal import start_time_skipping_env
+from worker import build_worker
+from workflows.case import CaseWorkflow
+from workflows.messages import ActionRequest, CaseInput
+
+HISTORIES = Path(__file__).parent / "histories"
+QUEUE = "record-histories"
+Handle = WorkflowHandle[CaseWorkflow, CaseStatus]
+
+
+async def approved(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    await handle.execute_update(CaseWorkflow.act, ActionRequest(Action.APPROVE, Role.MERCHANT, case.shop_id))
+
+
+async def timed_out_then_decided(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    await env.sleep(timedelta(hours=25))
+    await asyncio.sleep(1)
+    decide = ActionRequest(Action.DECIDE, Role.AGENT, "agent-1", outcome=Outcome.REFUND, rationale="商家超时")
+    await handle.execute_update(CaseWorkflow.act, decide)
+
+
+async def proposal_accepted(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    propose = ActionRequest(
+        Action.PROPOSE, Role.MERCHANT, case.shop_id, outcome=Outcome.PARTIAL_REFUND, amount_cents=10
+    )
+    await handle.execute_update(CaseWorkflow.act, propose)
+    await handle.execute_update(CaseWorkflow.act, ActionRequest(Action.ACCEPT_PROPOSAL, Role.BUYER, case.buyer_id))
+
+
+Scenario = Callable[[WorkflowEnvironment, Handle, CaseInput], Awaitable[None]]
+SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
+    "approved": (True, approved),
+    "timed_out_then_decided": (True, timed_out_then_decided),
+    "proposal_accepted": (True, proposal_accepted),
+    "not_shipped_refunded_at_once": (False, None),
+}
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite+aiosqlite:///{directory}/record.db"
+        await upgrade_async(url)
+        engine = create_engine(url)
+        sessions = session_factory(engine)
+        env = await start_time_skipping_env()
+        async with build_worker(env.client, sessions, FakePaymentProvider(), QUEUE):
+            for name, (shipped, scenario) in SCENARIOS.items():
+                case = await add_case(sessions, await add_order(sessions, shipped=shipped))
+                handle = await env.client.start_workflow(
+                    CaseWorkflow.run, case, id=f"case-{case.case_id}", task_queue=QUEUE
+                )
+                await handle.execute_update(CaseWorkflow.opened)
+                if scenario is not None:
+                    await scenario(env, handle, case)
+                await handle.result()
+                history = await handle.fetch_history()
+                (HISTORIES / f"{name}.json").write_text(history.to_json())
+                print(f"recorded {name}: {len(history.events)} events")
+        await env.shutdown()
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
