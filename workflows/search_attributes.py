@@ -1,6 +1,6 @@
 """The case's custom search attributes: how agents find cases in the Temporal UI and CLI."""
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 CASE_STATUS = SearchAttributeKey.for_keyword("CaseStatus")
 CASE_KIND = SearchAttributeKey.for_keyword("CaseKind")
@@ -12,3 +12,20 @@ DEADLINE_AT = SearchAttributeKey.for_datetime("DeadlineAt")
 URGENT = SearchAttributeKey.for_bool("Urgent")
 
 ALL = (CASE_STATUS, CASE_KIND, SHOP_ID, BUYER_ID, ORDER_ID, AWAITING_PARTY, DEADLINE_AT, URGENT)
+
+
+def at_start(
+    *, kind: str, shop_id: str, buyer_id: str, order_id: str, status: str, awaiting: str, urgent: bool
+) -> TypedSearchAttributes:
+    """What a case carries from its first moment; the workflow keeps status, awaiting and deadline current."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(CASE_KIND, kind),
+            SearchAttributePair(SHOP_ID, shop_id),
+            SearchAttributePair(BUYER_ID, buyer_id),
+            SearchAttributePair(ORDER_ID, order_id),
+            SearchAttributePair(CASE_STATUS, status),
+            SearchAttributePair(AWAITING_PARTY, awaiting),
+            SearchAttributePair(URGENT, urgent),
+        ]
+    )

@@ -18,6 +18,7 @@ from models.timeline import CaseEvent
 from rulebook.enums import Action, CaseStatus, Outcome, Party, Role
 from tests.builders import add_case, add_order
 from tests.support.polling import eventually
+from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionRequest, CaseInput
 
@@ -26,7 +27,18 @@ DAY = timedelta(hours=24)
 
 
 async def start(env: WorkflowEnvironment, queue: str, case: CaseInput) -> WorkflowHandle[CaseWorkflow, CaseStatus]:
-    handle = await env.client.start_workflow(CaseWorkflow.run, case, id=f"case-{case.case_id}", task_queue=queue)
+    attributes = sa.at_start(
+        kind=case.kind,
+        shop_id=case.shop_id,
+        buyer_id=case.buyer_id,
+        order_id=case.order_id,
+        status=CaseStatus.AWAITING_MERCHANT,
+        awaiting="merchant",
+        urgent=case.urgent,
+    )
+    handle = await env.client.start_workflow(
+        CaseWorkflow.run, case, id=f"case-{case.case_id}", task_queue=queue, search_attributes=attributes
+    )
     await handle.execute_update(CaseWorkflow.opened)
     return handle
 
@@ -57,18 +69,29 @@ def merchant(case: CaseInput, action: Action, **fields: object) -> ActionRequest
     return ActionRequest(action=action, role=Role.MERCHANT, actor_id=case.shop_id, **fields)  # type: ignore[arg-type]
 
 
-async def test_opening_waits_on_the_merchant_until_the_deadline(
+async def test_opening_waits_on_the_merchant_until_the_deadline_and_says_so_to_the_ui(
     time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
 ) -> None:
     case = await add_case(sessions, await add_order(sessions))
     handle = await start(time_skipping_env, task_queue, case)
     opened = await stored(sessions, case.case_id)
-    assert (opened.status, opened.awaiting) == (CaseStatus.AWAITING_MERCHANT, Party.MERCHANT)
-    assert opened.deadline is not None and opened.deadline - opened.created_at == pytest.approx(
-        DAY, abs=timedelta(seconds=5)
+    async with sessions() as session:
+        first = (await session.exec(select(CaseEvent).where(CaseEvent.case_id == case.case_id))).first()
+    assert first is not None and first.type == "case_opened"
+    assert (opened.status, opened.awaiting, opened.deadline) == (
+        CaseStatus.AWAITING_MERCHANT,
+        Party.MERCHANT,
+        first.at + DAY,
     )
-    described = await handle.describe()
-    assert described.typed_search_attributes is not None
+    attributes = {key.name: value for key, value in (await handle.describe()).typed_search_attributes}
+    assert attributes["CaseStatus"] == "awaiting_merchant"
+    assert attributes["AwaitingParty"] == "merchant"
+    assert attributes["DeadlineAt"] == opened.deadline
+    assert (attributes["ShopId"], attributes["OrderId"], attributes["Urgent"]) == (case.shop_id, case.order_id, False)
+
+    withdraw = ActionRequest(Action.WITHDRAW, Role.BUYER, case.buyer_id, reason="不需要了")
+    assert await handle.execute_update(CaseWorkflow.act, withdraw) == CaseStatus.WITHDRAWN
+    assert (await stored(sessions, case.case_id)).open_key is None
 
 
 async def test_just_before_t_merchant_the_case_still_waits_and_just_after_the_platform_steps_in(

@@ -1,0 +1,57 @@
+# make dev   — run everything locally (Temporal dev server + UI :8233, worker, API :8000); state under var/
+# make test  — lint, format check, mypy --strict, pytest on SQLite, then on PostgreSQL if it answers on :5432
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PG_DSN ?= postgresql://postgres@127.0.0.1:5432/test
+PG_URL ?= $(subst postgresql://,postgresql+asyncpg://,$(PG_DSN))
+# mypy --strict on the application packages that exist so far
+TYPED := $(wildcard rulebook models workflows activities api devtools settings.py worker.py)
+
+.PHONY: help venv dev test lint typecheck pytest pytest-sqlite pytest-postgres clean-var
+
+help:
+	@echo "make dev        run Temporal dev server (UI http://127.0.0.1:8233), worker and API (http://127.0.0.1:8000/docs)"
+	@echo "make test       ruff, mypy --strict, pytest on SQLite then on PostgreSQL (if 127.0.0.1:5432 answers)"
+	@echo "make lint       ruff check + ruff format --check"
+	@echo "make clean-var  delete var/ (local databases, evidence files): a fresh start"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+dev: venv
+	$(PY) -m devtools.run_dev
+
+test: lint typecheck pytest
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy $(TYPED)
+
+pytest: pytest-sqlite pytest-postgres
+
+pytest-sqlite: venv
+	env -u AFTERSALES_TEST_DATABASE_URL $(PY) -m pytest -q
+
+pytest-postgres: venv
+	@if $(PY) -m devtools.pg_ready '$(PG_DSN)'; then \
+		echo "PostgreSQL answers on 127.0.0.1:5432: running the suite again on it"; \
+		AFTERSALES_TEST_DATABASE_URL='$(PG_URL)' $(PY) -m pytest -q; \
+	else \
+		echo "PostgreSQL not reachable on 127.0.0.1:5432: skipping the PostgreSQL run"; \
+	fi
+
+clean-var:
+	rm -rf var

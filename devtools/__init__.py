@@ -1,0 +1,1 @@
+"""Developer tooling: launching the local Temporal dev server and the `make dev` supervisor."""

@@ -1,0 +1,52 @@
+"""Session-wide fixtures: Temporal servers and the test database URL.
+
+One event loop serves the whole session (see pyproject), so these session fixtures are shared by every test.
+"""
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from tests.support.db import reset_database
+from tests.support.temporal import NAMESPACE, running_dev_server, start_time_skipping_env
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Time-skipping test server; `time_skipping_env.client` uses the pydantic converter."""
+    env = await start_time_skipping_env()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """Address (host:port) of a real Temporal dev server with the case search attributes, for e2e tests."""
+    async with running_dev_server(tmp_path_factory.mktemp("temporal")) as address:
+        yield address
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_client(dev_server: str) -> Client:
+    """A client of `dev_server` with the pydantic converter."""
+    return await Client.connect(dev_server, namespace=NAMESPACE, data_converter=pydantic_data_converter)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """AFTERSALES_TEST_DATABASE_URL (emptied first) or a fresh SQLite file. Migrations are applied elsewhere."""
+    url = os.environ.get("AFTERSALES_TEST_DATABASE_URL") or _sqlite_url(tmp_path_factory.mktemp("db"))
+    await reset_database(url)
+    return url
+
+
+def _sqlite_url(directory: Path) -> str:
+    return f"sqlite+aiosqlite:///{directory / 'test.db'}"
