@@ -1,0 +1,44 @@
+"""The FastAPI application: `create_app()` (uvicorn `api.app:create_app --factory`).
+
+One database engine and one Temporal client per process, built in the lifespan and kept on `app.state`.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.routes import cases, health, logistics, notifications, orders, timeline
+from api.services import Services
+from models.db import create_engine, session_factory
+from settings import Settings, get_settings
+from worker import connect
+
+
+def create_app(settings: Settings | None = None, *, temporal_client: Client | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        try:
+            client = temporal_client or await connect(settings.temporal_address, settings.temporal_namespace)
+            app.state.services = Services(engine, session_factory(engine), client)
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="After-sales cases",
+        version="1",
+        description="Refunds, returns, exchanges and order exceptions as durable cases. See api.md.",
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for module in (orders, logistics, cases, timeline, notifications, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,156 @@
+"""One error base class carrying status and code, and the handlers that give every 4xx/5xx the same shape:
+
+{"error": {"code": "<snake_case>", "message": "<human text>", ...extra fields}}
+"""
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("api")
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An answer other than success. Subclasses fix the HTTP status and code; `extra` adds fields next to them."""
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = http_status or self.status
+        self.code = code or self.code
+        self.headers = headers
+        self.extra = extra
+
+
+class Unauthenticated(ApiError):
+    status, code = 401, "unauthenticated"
+
+    def __init__(self, message: str = "a valid bearer token is required") -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class Unprocessable(ApiError):
+    status, code = 422, "validation_error"
+
+
+class Unavailable(ApiError):
+    status, code = 503, "unavailable"
+
+
+class InvalidState(Conflict):
+    code = "invalid_state"
+
+    def __init__(self, message: str, status: str) -> None:
+        super().__init__(message, status=status)
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx/5xx answer (for the OpenAPI document)."""
+
+    error: ErrorDetail
+
+
+def _described(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _described("Malformed request (bad JSON, bad Idempotency-Key)"),
+    401: _described("No, bad or expired token"),
+    403: _described("The caller's role may not do this"),
+    404: _described("Not found, or not visible to the caller"),
+    409: _described("Conflicts with the current state"),
+    422: _described("Invalid input"),
+}
+
+
+def error_response(
+    http_status: int, code: str, message: str, headers: Mapping[str, str] | None = None, /, **extra: Any
+) -> JSONResponse:
+    """The one error body. Positional parameters, so `extra` may carry a field named `status` (the case's)."""
+    body = {"error": {"code": code, "message": message, **extra}}
+    return JSONResponse(body, status_code=http_status, headers=dict(headers) if headers else None)
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, exc.headers, **exc.extra)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+    ]
+    if any(d["type"] == "json_invalid" for d in details):
+        return error_response(400, "malformed_json", "the body is not valid JSON", details=details)
+    return error_response(422, "validation_error", "the request is not valid", details=details)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    return error_response(exc.status_code, code, message, exc.headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "something went wrong on our side")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,61 @@
+"""Orders and shipments pushed by the integration (role `system`); orders readable by whoever they belong to."""
+
+from fastapi import APIRouter
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from api.deps import CallerDep, SessionDep, SystemDep
+from api.errors import Conflict, NotFound
+from api.idempotency import IDEMPOTENT, IdempotentRoute
+from api.schemas.orders import OrderCreate, OrderPublic, ShipmentCreate, ShipmentPublic
+from api.scoping import visible_orders
+from models.order import Order, Shipment
+
+router = APIRouter(prefix="/orders", tags=["integration"], route_class=IdempotentRoute)
+
+
+@router.post("", status_code=201, dependencies=IDEMPOTENT)
+async def create_order(body: OrderCreate, _caller: SystemDep, session: SessionDep) -> OrderPublic:
+    """Stores a paid order with the listing snapshot of each item, kept as evidence for every later case."""
+    order = Order.model_validate(body.model_dump(mode="json", exclude={"paid_at", "ship_by"}), update=_times(body))
+    session.add(order)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise Conflict(f"order {body.order_id} exists", code="order_exists") from None
+    return await _public(session, order)
+
+
+@router.post("/{order_id}/shipments", status_code=201, dependencies=IDEMPOTENT)
+async def add_shipment(order_id: str, body: ShipmentCreate, _caller: SystemDep, session: SessionDep) -> ShipmentPublic:
+    if await session.get(Order, order_id) is None:
+        raise NotFound(f"no order {order_id}")
+    shipment = Shipment.model_validate(body, update={"order_id": order_id})
+    session.add(shipment)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise Conflict(f"shipment {body.carrier} {body.tracking_no} exists", code="shipment_exists") from None
+    return ShipmentPublic.model_validate(shipment, from_attributes=True)
+
+
+@router.get("/{order_id}")
+async def get_order(order_id: str, caller: CallerDep, session: SessionDep) -> OrderPublic:
+    order = (await session.exec(visible_orders(select(Order), caller).where(Order.order_id == order_id))).first()
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    return await _public(session, order)
+
+
+def _times(body: OrderCreate) -> dict[str, object]:
+    return {"paid_at": body.paid_at, "ship_by": body.ship_by}
+
+
+async def _public(session: AsyncSession, order: Order) -> OrderPublic:
+    rows = await session.exec(select(Shipment).where(Shipment.order_id == order.order_id).order_by(col(Shipment.id)))
+    shipments = [ShipmentPublic.model_validate(s, from_attributes=True) for s in rows.all()]
+    public = OrderPublic.model_validate(order, from_attributes=True)
+    return public.model_copy(update={"shipments": shipments})

@@ -1,0 +1,129 @@
+"""The commands of api.md's action table: one body per action, told apart by `action`."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from api.auth import Caller
+from api.schemas.orders import Strict
+from rulebook.enums import Action, Outcome, Resolution
+from workflows.messages import ActionRequest
+
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Ids = Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=50)]
+Cents = Annotated[int, Field(ge=1)]
+Tracking = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Approve(Strict):
+    action: Literal[Action.APPROVE]
+    return_address: Annotated[str, Field(max_length=500)] | None = None
+
+
+class Reject(Strict):
+    action: Literal[Action.REJECT]
+    reason: Text
+    evidence_ids: Ids = Field(default_factory=list)
+
+
+class Propose(Strict):
+    action: Literal[Action.PROPOSE]
+    outcome: Literal[Outcome.PARTIAL_REFUND, Outcome.EXCHANGE, Outcome.RESHIP, Outcome.COUPON]
+    amount_cents: Cents | None = None
+    message: Text
+
+
+class AcceptProposal(Strict):
+    action: Literal[Action.ACCEPT_PROPOSAL]
+    message: Text | None = None
+
+
+class DeclineProposal(Strict):
+    action: Literal[Action.DECLINE_PROPOSAL]
+    message: Text | None = None
+
+
+class ShipReturn(Strict):
+    action: Literal[Action.SHIP_RETURN]
+    carrier: Tracking
+    tracking_no: Tracking
+
+
+class ConfirmReceipt(Strict):
+    action: Literal[Action.CONFIRM_RECEIPT]
+    condition_ok: bool
+    note: Text | None = None
+    evidence_ids: Ids = Field(default_factory=list)
+
+
+class ShipReplacement(Strict):
+    action: Literal[Action.SHIP_REPLACEMENT]
+    carrier: Tracking
+    tracking_no: Tracking
+
+
+class Resolve(Strict):
+    action: Literal[Action.RESOLVE]
+    resolution: Resolution
+    coupon_cents: Cents | None = None
+    note: Text | None = None
+    evidence_ids: Ids = Field(default_factory=list)
+
+
+class Escalate(Strict):
+    action: Literal[Action.ESCALATE]
+    reason: Text
+
+
+class Withdraw(Strict):
+    action: Literal[Action.WITHDRAW]
+    reason: Text | None = None
+
+
+class Message(Strict):
+    action: Literal[Action.MESSAGE]
+    text: Text
+
+
+class Decide(Strict):
+    action: Literal[Action.DECIDE]
+    outcome: Literal[
+        Outcome.REFUND, Outcome.PARTIAL_REFUND, Outcome.RESHIP, Outcome.EXCHANGE, Outcome.REJECT, Outcome.COUPON
+    ]
+    amount_cents: Cents | None = None
+    rationale: Text
+
+
+ActionBody = Annotated[
+    Approve
+    | Reject
+    | Propose
+    | AcceptProposal
+    | DeclineProposal
+    | ShipReturn
+    | ConfirmReceipt
+    | ShipReplacement
+    | Resolve
+    | Escalate
+    | Withdraw
+    | Message
+    | Decide,
+    Field(discriminator="action"),
+]
+
+
+def to_request(body: ActionBody, caller: Caller) -> ActionRequest:
+    """The workflow's command for this body, sent by this caller (a merchant acts for its shop)."""
+    data = body.model_dump(exclude_none=True)
+    return ActionRequest(
+        action=body.action,
+        role=caller.role,
+        actor_id=caller.actor_id,
+        reason=data.get("reason"),
+        message=data.get("text") or data.get("message") or data.get("note"),
+        outcome=data.get("outcome"),
+        amount_cents=data.get("amount_cents"),
+        rationale=data.get("rationale"),
+        return_address=data.get("return_address"),
+        evidence_ids=tuple(data.get("evidence_ids", ())),
+    )

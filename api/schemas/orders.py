@@ -1,0 +1,105 @@
+"""Orders, shipments and tracking events pushed by the integration (role `system`)."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from rulebook.enums import TrackingStatus
+
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AfterSalesPolicy(Strict):
+    seven_day_return: bool = True
+    returnable_with_tags_only: bool = False
+    washable: bool = True
+    perishable: bool = False
+    custom_made: bool = False
+
+
+class Listing(Strict):
+    """The listing as the buyer saw it at purchase: kept as evidence for every later case."""
+
+    after_sales_policy: AfterSalesPolicy = AfterSalesPolicy()
+    description: str = Field(default="", max_length=5000)
+
+
+class OrderItem(Strict):
+    sku: Id
+    title: str = Field(max_length=200)
+    quantity: int = Field(ge=1, le=10_000)
+    unit_price_cents: int = Field(ge=0)
+    spec: str | dict[str, str] = ""
+    category: str = Field(default="", max_length=64)
+    listing: Listing = Listing()
+
+
+class Address(Strict):
+    name: str = Field(max_length=100)
+    phone: str = Field(max_length=32)
+    province: str = Field(max_length=64)
+    city: str = Field(max_length=64)
+    district: str = Field(default="", max_length=64)
+    street: str = Field(max_length=200)
+    unit: str = Field(default="", max_length=100)
+
+
+class OrderCreate(Strict):
+    order_id: Id
+    buyer_id: Id
+    shop_id: Id
+    items: list[OrderItem] = Field(min_length=1, max_length=200)
+    total_cents: int = Field(ge=1)
+    paid_at: AwareDatetime
+    ship_by: AwareDatetime
+    shipping_address: Address
+
+
+class ShipmentCreate(Strict):
+    carrier: Id
+    tracking_no: Id
+    warehouse_id: str | None = Field(default=None, max_length=64)
+
+
+class ShipmentPublic(BaseModel):
+    carrier: str
+    tracking_no: str
+    warehouse_id: str | None
+    order_id: str
+    created_at: datetime
+
+
+class OrderPublic(BaseModel):
+    order_id: str
+    buyer_id: str
+    shop_id: str
+    items: list[dict[str, Any]]
+    total_cents: int
+    paid_at: datetime
+    ship_by: datetime
+    shipping_address: dict[str, Any]
+    created_at: datetime
+    shipments: list[ShipmentPublic] = []
+
+
+class Proof(Strict):
+    kind: str = Field(min_length=1, max_length=32)
+    ref: str = Field(min_length=1, max_length=200)
+
+
+class TrackingEventIn(Strict):
+    tracking_no: Id
+    status: TrackingStatus
+    location: str = Field(default="", max_length=200)
+    at: AwareDatetime
+    proof: Proof | None = None
+
+
+class TrackingAccepted(BaseModel):
+    accepted: bool = True
+    duplicate: bool

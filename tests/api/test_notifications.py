@@ -1,0 +1,41 @@
+"""Progress messages: each party reads its own, in Chinese by default and in English on request."""
+
+from httpx import AsyncClient
+
+from rulebook.enums import Role
+from tests.api.helpers import AGENT, act, auth, open_case, push_order
+
+
+async def test_each_party_reads_its_own_messages_in_its_language(client: AsyncClient) -> None:
+    order = await push_order(client)
+    case_id = (await open_case(client, order))["case_id"]
+    assert (await act(client, case_id, order.merchant, action="reject", reason="已影响二次销售")).status_code == 200
+
+    zh = (await client.get("/notifications", headers=order.buyer)).json()["items"]
+    en = (await client.get("/notifications", params={"lang": "en"}, headers=order.buyer)).json()["items"]
+    by_header = await client.get("/notifications", headers={**order.buyer, "Accept-Language": "en-US,en;q=0.9"})
+    shop = (await client.get("/notifications", headers=order.merchant)).json()["items"]
+    stranger = (await client.get("/notifications", headers=auth(Role.BUYER, "stranger"))).json()["items"]
+
+    assert [n["case_id"] for n in zh] == [case_id, case_id]
+    assert set(zh[0]) == {"id", "case_id", "text", "created_at"}
+    assert "售后申请已提交" in zh[0]["text"] and "已影响二次销售" in zh[1]["text"]
+    assert "request was submitted" in en[0]["text"] and "rejected" in en[1]["text"]
+    assert by_header.json()["items"] == en
+    assert [n["id"] for n in zh] == sorted(n["id"] for n in zh)  # newest last
+    assert len(shop) == 1 and order.order_id in shop[0]["text"]
+    assert stranger == []
+
+
+async def test_since_returns_only_later_messages(client: AsyncClient) -> None:
+    order = await push_order(client)
+    case_id = (await open_case(client, order))["case_id"]
+    [opened] = (await client.get("/notifications", headers=order.buyer)).json()["items"]
+    assert (await act(client, case_id, order.merchant, action="approve")).status_code == 200
+
+    later = await client.get("/notifications", params={"since": opened["created_at"]}, headers=order.buyer)
+
+    texts = [n["text"] for n in later.json()["items"]]
+    assert texts and all(n["created_at"] > opened["created_at"] for n in later.json()["items"])
+    assert any("退款" in t for t in texts)
+    assert (await client.get("/notifications", params={"since": "yesterday"}, headers=AGENT)).status_code == 422
