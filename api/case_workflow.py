@@ -3,18 +3,24 @@
 Temporal's failures become API errors here, so routes never see a Temporal exception.
 """
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError, Forbidden, InvalidState, Unavailable, Unprocessable
 from models.case import Case
-from rulebook.enums import CaseStatus
+from rulebook.enums import CaseStatus, Party
 from settings import Settings
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
@@ -28,25 +34,43 @@ def workflow_id(case_id: str) -> str:
 
 
 async def start_case(client: Client, case: Case, settings: Settings) -> None:
-    """Starts the case's workflow and waits until it has stored the opening (and any instant decision)."""
+    """Starts the case's workflow and, in the same call, waits until it has stored the opening
+    (and any instant decision): update-with-start, so a case decided at once cannot finish before we ask.
+    """
+    start = WithStartWorkflowOperation(
+        CaseWorkflow.run,
+        _input(case, settings),
+        id=case.workflow_id,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        task_queue=settings.task_queue,
+        search_attributes=sa.at_start(
+            kind=case.kind,
+            shop_id=case.shop_id,
+            buyer_id=case.buyer_id,
+            order_id=case.order_id,
+            status=CaseStatus.AWAITING_MERCHANT,
+            awaiting=Party.MERCHANT,
+            urgent=case.urgent,
+        ),
+        static_summary=_summary(case),
+        static_details=_details(case),
+    )
     try:
-        handle = await client.start_workflow(
-            CaseWorkflow.run,
-            _input(case, settings),
-            id=case.workflow_id,
-            task_queue=settings.task_queue,
-            search_attributes=_search_attributes(case),
-            static_summary=_summary(case),
-            static_details=_details(case),
-        )
-    except RPCError as error:
-        log.warning("could not start %s: %s", case.workflow_id, error)
-        raise Unavailable("the case service is unavailable; try again", code="temporal_unavailable") from error
-    try:
-        await handle.execute_update(CaseWorkflow.opened)
+        await client.execute_update_with_start_workflow(CaseWorkflow.opened, start_workflow_operation=start)
     except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateFailedError) as error:
+        if not await _started(start):
+            log.warning("could not start %s: %s", case.workflow_id, error)
+            raise Unavailable("the case service is unavailable; try again", code="temporal_unavailable") from error
         # Started: the workflow stores the opening by itself; the answer shows the case as stored so far.
         log.warning("%s started but did not confirm its opening: %s", case.workflow_id, error)
+
+
+async def _started(start: WithStartWorkflowOperation[Any, Any]) -> bool:
+    try:
+        await asyncio.wait_for(start.workflow_handle(), timeout=0.1)
+    except Exception:
+        return False
+    return True
 
 
 async def send_action(client: Client, case: Case, request: ActionRequest) -> None:
@@ -95,20 +119,6 @@ def _input(case: Case, settings: Settings) -> CaseInput:
         urgent=case.urgent,
         timers=settings.case_timers(),
         thresholds=settings.case_thresholds(),
-    )
-
-
-def _search_attributes(case: Case) -> TypedSearchAttributes:
-    return TypedSearchAttributes(
-        [
-            SearchAttributePair(sa.CASE_KIND, str(case.kind)),
-            SearchAttributePair(sa.SHOP_ID, case.shop_id),
-            SearchAttributePair(sa.BUYER_ID, case.buyer_id),
-            SearchAttributePair(sa.ORDER_ID, case.order_id),
-            SearchAttributePair(sa.URGENT, case.urgent),
-            SearchAttributePair(sa.CASE_STATUS, str(CaseStatus.AWAITING_MERCHANT)),
-            SearchAttributePair(sa.AWAITING_PARTY, "merchant"),
-        ]
     )
 
 

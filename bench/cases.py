@@ -24,7 +24,7 @@ import jwt
 from devtools.stack import RunningService, running_dev_server, running_service
 from models.migrate import upgrade_async
 
-SECRET = "bench-secret"
+SECRET = "bench-secret-of-at-least-thirty-two-bytes"
 
 
 def headers(role: str, sub: str, shop_id: str | None = None) -> dict[str, str]:

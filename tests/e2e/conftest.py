@@ -11,7 +11,7 @@ from devtools.stack import running_service
 from models.migrate import upgrade_async
 
 T_MERCHANT_SECONDS = 4
-JWT_SECRET = "e2e-secret"
+JWT_SECRET = "e2e-secret-of-at-least-thirty-two-bytes"
 
 
 @dataclass(frozen=True)
