@@ -135,6 +135,11 @@ def allowed_actions(kind: CaseKind, status: CaseStatus, role: Role, proposal_pen
     ]
 
 
+def role_may(kind: CaseKind, action: Action, role: Role) -> bool:
+    """Whether `role` may ever take `action` on a case of `kind`, whatever its status (else 403, not 409)."""
+    return any(t.action == action and role in t.roles for t in TABLE.get(kind, ()))
+
+
 def check(kind: CaseKind, status: CaseStatus, action: Action, role: Role, proposal_pending: bool = False) -> Transition:
     """The transition `role` takes with `action`, or TransitionRefused saying why not."""
     candidates = [t for t in TABLE.get(kind, ()) if t.action == action]

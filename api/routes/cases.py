@@ -20,7 +20,7 @@ from api.scoping import visible_cases, visible_orders
 from models.case import Case, open_key
 from models.order import Order
 from rulebook import transitions
-from rulebook.enums import Action, CaseKind, CaseStatus, Party, Role
+from rulebook.enums import CaseKind, CaseStatus, Party
 
 router = APIRouter(prefix="/cases", tags=["cases"], route_class=IdempotentRoute)
 
@@ -87,18 +87,11 @@ async def act(
 ) -> CasePublic:
     """One command of api.md's action table; 409 `invalid_state` when the case's state does not allow it."""
     request = to_request(action, caller)
-    if not may_take(case.kind, request.action, caller.role):
+    if not transitions.role_may(case.kind, request.action, caller.role):
         raise Forbidden(f"a {caller.role} cannot {request.action}")
     await send_action(client, case, request)
     await session.refresh(case)
     return CasePublic.of(case)
-
-
-def may_take(kind: CaseKind, action: Action, role: Role) -> bool:
-    """Whether any transition of `action` admits `role` (for this kind, or for any kind if this one has none)."""
-    rows = [t for t in transitions.TABLE.get(kind, ()) if t.action == action]
-    rows = rows or [t for table in transitions.TABLE.values() for t in table if t.action == action]
-    return not rows or any(role in t.roles for t in rows)
 
 
 async def _own_order(session: AsyncSession, caller: Caller, order_id: str) -> Order:

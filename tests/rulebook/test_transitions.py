@@ -3,7 +3,16 @@
 import pytest
 
 from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role
-from rulebook.transitions import AWAITING, TABLE, TransitionRefused, allowed_actions, check, status_after, supported
+from rulebook.transitions import (
+    AWAITING,
+    TABLE,
+    TransitionRefused,
+    allowed_actions,
+    check,
+    role_may,
+    status_after,
+    supported,
+)
 
 A, S, R = Action, CaseStatus, Role
 OPEN = [s for s in CaseStatus if not s.is_final]
@@ -123,3 +132,20 @@ def test_every_status_says_who_it_waits_on() -> None:
 )
 def test_status_after_a_decision(outcome: Outcome, status: CaseStatus) -> None:
     assert status_after(outcome) == status
+
+
+@pytest.mark.parametrize(
+    ("action", "role", "may"),
+    [
+        (Action.APPROVE, Role.MERCHANT, True),
+        (Action.APPROVE, Role.BUYER, False),
+        (Action.APPROVE, Role.AGENT, False),
+        (Action.DECIDE, Role.AGENT, True),
+        (Action.DECIDE, Role.MERCHANT, False),
+        (Action.ESCALATE, Role.BUYER, True),
+        (Action.WITHDRAW, Role.MERCHANT, False),
+        (Action.MESSAGE, Role.SYSTEM, False),
+    ],
+)
+def test_role_may_says_who_can_ever_take_an_action_on_a_refund_only_case(action: Action, role: Role, may: bool) -> None:
+    assert role_may(CaseKind.REFUND_ONLY, action, role) is may
