@@ -67,6 +67,12 @@ def _decided(d: dict[str, Any]) -> list[Notice]:
     return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
 
 
+def _evidence(d: dict[str, Any]) -> list[Notice]:
+    by = d.get("actor_role")
+    zh, en = f"对方上传了新的证据({d['kind']})。", f"The other party added evidence ({d['kind']})."
+    return [Notice(party, zh, en) for party in (Party.BUYER, Party.MERCHANT) if party != by]
+
+
 def _both(zh: str, en: str) -> Callable[[dict[str, Any]], list[Notice]]:
     return lambda _d: [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
 
@@ -87,6 +93,7 @@ CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     "escalated": _both("平台客服已介入处理。", "Platform support has stepped in."),
     "withdrawn": _one(Party.MERCHANT, "买家已撤销售后申请。", "The buyer withdrew the request."),
     "deadline_passed": _deadline,
+    "evidence_added": _evidence,
     "decision_made": _decided,
     "refund_executed": lambda d: [
         Notice(

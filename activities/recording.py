@@ -65,7 +65,8 @@ def _chained(case: Case, seq: int, draft: EventDraft) -> CaseEvent:
 
 def _queue_notices(session: AsyncSession, case: Case, event: CaseEvent) -> None:
     recipients = {Party.BUYER: case.buyer_id, Party.MERCHANT: case.shop_id, Party.AGENT: "*"}
-    for notice in notices_for(event.type, {**event.data, "order_id": case.order_id}):
+    context = {**event.data, "order_id": case.order_id, "actor_role": event.actor_role}
+    for notice in notices_for(event.type, context):
         session.add(
             Notification(
                 case_id=case.case_id,

@@ -24,6 +24,7 @@ from workflows.messages import (
     ActionRequest,
     CaseInput,
     EventDraft,
+    EvidenceAdded,
     MoneyMove,
     MoneyReceipt,
     Projection,
@@ -82,6 +83,19 @@ class CaseWorkflow:
     @act.validator
     def _validate_act(self, request: ActionRequest) -> None:
         self._check(request)
+
+    @workflow.update
+    async def add_evidence(self, added: EvidenceAdded) -> CaseStatus:
+        async with self._lock:
+            self._check_open()
+            data = dataclasses.asdict(added)
+            role, actor_id = data.pop("role"), data.pop("actor_id")
+            await self._record(self._event("evidence_added", role, actor_id, data))
+            return self._status
+
+    @add_evidence.validator
+    def _validate_evidence(self, added: EvidenceAdded) -> None:
+        self._check_open()
 
     # --- opening and deadlines -------------------------------------------------------------------
 
@@ -143,9 +157,14 @@ class CaseWorkflow:
 
     # --- commands -------------------------------------------------------------------------------
 
-    def _check(self, request: ActionRequest) -> None:
+    def _check_open(self) -> None:
         if not self._opened:
             raise ApplicationError("the case is still opening", {"status": self._status}, type="invalid_state")
+        if self._status.is_final:
+            raise ApplicationError(f"the case is {self._status}", {"status": self._status}, type="invalid_state")
+
+    def _check(self, request: ActionRequest) -> None:
+        self._check_open()
         try:
             transitions.check(self._case.kind, self._status, request.action, request.role, self._proposal is not None)
         except transitions.TransitionRefused as refused:

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role
+from rulebook.enums import Action, CaseKind, CaseStatus, EvidenceKind, Outcome, Party, Role
 from rulebook.facts import Thresholds
 from rulebook.timers import Timers
 
@@ -39,6 +39,20 @@ class ActionRequest:
     rationale: str | None = None
     return_address: str | None = None
     evidence_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EvidenceAdded:
+    """A file already stored content-addressed; the workflow puts it on the timeline (its hash joins the chain)."""
+
+    evidence_id: str
+    kind: EvidenceKind
+    sha256: str
+    media_type: str
+    size_bytes: int
+    role: Role
+    actor_id: str
+    note: str = ""
 
 
 @dataclass(frozen=True)

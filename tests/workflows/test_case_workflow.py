@@ -1,6 +1,7 @@
 """The case workflow on the time-skipping server, with the real activities and database."""
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -9,18 +10,19 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.payments import FakePaymentProvider
 from models.case import Case
 from models.ledger import LedgerEntry
 from models.timeline import CaseEvent
-from rulebook.enums import Action, CaseStatus, Outcome, Party, Role
+from rulebook.enums import Action, CaseStatus, EvidenceKind, Outcome, Party, Role
 from tests.builders import add_case, add_order
 from tests.support.polling import eventually
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
-from workflows.messages import ActionRequest, CaseInput
+from workflows.messages import ActionRequest, CaseInput, EvidenceAdded
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(hours=24)
@@ -225,3 +227,26 @@ async def test_a_proposal_accepted_by_the_buyer_moves_the_proposed_amount(
     accept = ActionRequest(Action.ACCEPT_PROPOSAL, Role.BUYER, case.buyer_id)
     assert await handle.execute_update(CaseWorkflow.act, accept) == CaseStatus.RESOLVED
     assert [e.amount_cents for e in await ledger(sessions, case.case_id)] == [2000]
+
+
+async def test_evidence_joins_the_chain_while_the_case_is_open_and_is_refused_once_it_is_closed(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    handle = await start(time_skipping_env, task_queue, case)
+    photo = EvidenceAdded("ev-1", EvidenceKind.PHOTO, "ab" * 32, "image/png", 1234, Role.BUYER, case.buyer_id, "开线处")
+
+    assert await handle.execute_update(CaseWorkflow.add_evidence, photo) == CaseStatus.AWAITING_MERCHANT
+    async with sessions() as session:
+        added = (
+            await session.exec(
+                select(CaseEvent).where(CaseEvent.case_id == case.case_id, CaseEvent.type == "evidence_added")
+            )
+        ).one()
+    assert (added.actor_role, added.data["sha256"], added.data["evidence_id"]) == ("buyer", "ab" * 32, "ev-1")
+
+    await handle.execute_update(CaseWorkflow.act, ActionRequest(Action.WITHDRAW, Role.BUYER, case.buyer_id))
+    late = dataclasses.replace(photo, evidence_id="ev-2")
+    with pytest.raises((WorkflowUpdateFailedError, RPCError)):
+        await handle.execute_update(CaseWorkflow.add_evidence, late)
+    assert (await event_types(sessions, case.case_id)).count("evidence_added") == 1
