@@ -14,6 +14,22 @@ class Notice:
     en: str
 
 
+OUTCOME_ZH = {
+    "refund": "退款",
+    "partial_refund": "部分退款",
+    "return_refund": "退货退款",
+    "reship": "补发",
+    "exchange": "换货",
+    "coupon": "优惠券补偿",
+    "reject": "驳回申请",
+    "to_agent": "转平台客服裁决",
+}
+
+
+def _outcome_zh(outcome: Any) -> str:
+    return OUTCOME_ZH.get(str(outcome), str(outcome))
+
+
 def _yuan(cents: Any) -> str:
     return f"¥{int(cents) / 100:.2f}"
 
@@ -49,7 +65,7 @@ def _proposed(d: dict[str, Any]) -> list[Notice]:
     return [
         Notice(
             Party.BUYER,
-            f"商家提出方案:{d['outcome']} {_yuan(d.get('amount_cents') or 0)}。{d.get('message', '')}",
+            f"商家提出方案:{_outcome_zh(d['outcome'])} {_yuan(d.get('amount_cents') or 0)}。{d.get('message', '')}",
             f"The merchant proposes {d['outcome']} {_yuan(d.get('amount_cents') or 0)}. {d.get('message', '')}",
         )
     ]
@@ -62,7 +78,7 @@ def _deadline(d: dict[str, Any]) -> list[Notice]:
 
 
 def _decided(d: dict[str, Any]) -> list[Notice]:
-    zh = f"处理结果:{d['outcome']} {_yuan(d['amount_cents'])}。依据:{d['rationale_zh']}"
+    zh = f"处理结果:{_outcome_zh(d['outcome'])} {_yuan(d['amount_cents'])}。依据:{d['rationale_zh']}"
     en = f"Decision: {d['outcome']} {_yuan(d['amount_cents'])}. Why: {d['rationale_en']}"
     return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
 

@@ -19,11 +19,6 @@ class Caller:
     role: Role
     shop_id: str | None = None  # merchants only
 
-    @property
-    def actor_id(self) -> str:
-        """Who acts on a case: a merchant acts for its shop."""
-        return self.shop_id if self.role == Role.MERCHANT and self.shop_id else self.id
-
 
 def issue_token(
     secret: str,

@@ -118,7 +118,7 @@ def to_request(body: ActionBody, caller: Caller) -> ActionRequest:
     return ActionRequest(
         action=body.action,
         role=caller.role,
-        actor_id=caller.actor_id,
+        actor_id=caller.id,  # the accountable person; their shop is the case's
         reason=data.get("reason"),
         message=data.get("text") or data.get("message") or data.get("note"),
         outcome=data.get("outcome"),

@@ -83,7 +83,7 @@ def test_issuer_and_audience_are_checked_only_when_configured() -> None:
     foreign = issue_token(SECRET, sub="m-1", role=Role.MERCHANT, shop_id="shop-1", issuer="x", audience="aftersales")
 
     caller = decode_token(bare, plain)
-    assert (caller.id, caller.role, caller.shop_id, caller.actor_id) == ("m-1", Role.MERCHANT, "shop-1", "shop-1")
+    assert (caller.id, caller.role, caller.shop_id) == ("m-1", Role.MERCHANT, "shop-1")
     assert decode_token(proper, plain).id == decode_token(proper, strict).id == "m-1"
     for token in (bare, foreign):
         with pytest.raises(Unauthenticated):
