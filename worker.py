@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.facts import FactsActivities
 from activities.payments import FakePaymentProvider, MoneyActivities, PaymentProvider
@@ -19,6 +20,8 @@ from settings import get_settings
 from workflows.case import CaseWorkflow
 
 WORKFLOWS = [CaseWorkflow]
+# Pure, deterministic modules are loaded once rather than re-imported into every workflow's sandbox.
+RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("rulebook", "workflows.messages")
 
 
 def build_worker(
@@ -29,7 +32,13 @@ def build_worker(
         FactsActivities(sessions).load_case_facts,
         MoneyActivities(sessions, provider).move_money,
     ]
-    return Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=activities)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities,
+        workflow_runner=SandboxedWorkflowRunner(restrictions=RESTRICTIONS),
+    )
 
 
 async def connect(address: str, namespace: str) -> Client:

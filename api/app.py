@@ -9,8 +9,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from api.body_limit import BodyLimit
 from api.errors import ERROR_RESPONSES, install_error_handlers
-from api.routes import cases, health, logistics, notifications, orders, timeline
+from api.routes import cases, evidence, facts, health, logistics, notifications, orders, resolutions, timeline
 from api.services import Services
 from models.db import create_engine, session_factory
 from settings import Settings, get_settings
@@ -38,7 +39,8 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
         responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
+    app.add_middleware(BodyLimit, file_max_bytes=settings.evidence_max_bytes)
     install_error_handlers(app)
-    for module in (orders, logistics, cases, timeline, notifications, health):
+    for module in (orders, logistics, cases, evidence, timeline, facts, resolutions, notifications, health):
         app.include_router(module.router)
     return app

@@ -1,4 +1,4 @@
-"""The API's two calls to the case workflow: start it for a new case, and send it an action (as an update).
+"""The API's calls to the case workflow: start it for a new case, and send it an action or new evidence (updates).
 
 Temporal's failures become API errors here, so routes never see a Temporal exception.
 """
@@ -24,7 +24,7 @@ from rulebook.enums import CaseStatus, Party
 from settings import Settings
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
-from workflows.messages import ActionRequest, CaseInput
+from workflows.messages import ActionRequest, CaseInput, EvidenceAdded
 
 log = logging.getLogger("api")
 
@@ -39,7 +39,7 @@ async def start_case(client: Client, case: Case, settings: Settings) -> None:
     """
     start = WithStartWorkflowOperation(
         CaseWorkflow.run,
-        _input(case, settings),
+        case_input(case, settings),
         id=case.workflow_id,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         task_queue=settings.task_queue,
@@ -57,7 +57,9 @@ async def start_case(client: Client, case: Case, settings: Settings) -> None:
     )
     try:
         await client.execute_update_with_start_workflow(CaseWorkflow.opened, start_workflow_operation=start)
-    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateFailedError) as error:
+    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateFailedError, RuntimeError) as error:
+        if isinstance(error, RuntimeError) and not _connect_failed(error):
+            raise
         if not await _started(start):
             log.warning("could not start %s: %s", case.workflow_id, error)
             raise Unavailable("the case service is unavailable; try again", code="temporal_unavailable") from error
@@ -78,14 +80,35 @@ async def send_action(client: Client, case: Case, request: ActionRequest) -> Non
     handle = client.get_workflow_handle_for(CaseWorkflow.run, case.workflow_id)
     try:
         await handle.execute_update(CaseWorkflow.act, request)
-    except WorkflowUpdateFailedError as error:
+    except Exception as error:
+        _raise_api_error(error, case, f"cannot {request.action} a case that is {case.status}")
+
+
+async def add_evidence(client: Client, case: Case, added: EvidenceAdded) -> None:
+    """Puts a stored file on the case's timeline; 409 `invalid_state` once the case is closed."""
+    handle = client.get_workflow_handle_for(CaseWorkflow.run, case.workflow_id)
+    try:
+        await handle.execute_update(CaseWorkflow.add_evidence, added, id=f"evidence-{added.evidence_id}")
+    except Exception as error:
+        _raise_api_error(error, case, f"cannot add evidence to a case that is {case.status}")
+
+
+def _raise_api_error(error: Exception, case: Case, closed_message: str) -> NoReturn:
+    """Temporal's failure of an update, as the API's error."""
+    if isinstance(error, WorkflowUpdateFailedError):
         _refused(error.cause, case)
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:  # the workflow has completed: the case is closed
-            raise InvalidState(f"cannot {request.action} a case that is {case.status}", case.status) from error
+    if isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND:
+        raise InvalidState(closed_message, case.status) from error  # the workflow has completed: the case is closed
+    if isinstance(error, RPCError) or (isinstance(error, RuntimeError) and _connect_failed(error)):
         raise Unavailable("the case service is unavailable; try again", code="temporal_unavailable") from error
-    except WorkflowUpdateRPCTimeoutOrCancelledError as error:
+    if isinstance(error, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise Unavailable("the case did not answer in time; try again", code="temporal_unavailable") from error
+    raise error
+
+
+def _connect_failed(error: RuntimeError) -> bool:
+    """A client that has never reached the server (connected lazily) fails with this RuntimeError."""
+    return str(error).startswith("Failed client connect")
 
 
 def _refused(cause: BaseException, case: Case) -> NoReturn:
@@ -107,7 +130,8 @@ def _status_of(error: ApplicationError) -> str | None:
     return str(first["status"]) if isinstance(first, dict) and "status" in first else None
 
 
-def _input(case: Case, settings: Settings) -> CaseInput:
+def case_input(case: Case, settings: Settings) -> CaseInput:
+    """The workflow's input for `case` (also what the facts activity reads the case with)."""
     return CaseInput(
         case_id=case.case_id,
         kind=case.kind,

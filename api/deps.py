@@ -5,12 +5,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from api.auth import Caller, authenticate
 from api.errors import Forbidden, NotFound
+from api.evidence_store import EvidenceStore
 from api.scoping import visible_cases
 from api.services import Services
 from models.case import Case
@@ -36,13 +38,26 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The session factory itself, for code that opens its own sessions (the facts loader)."""
+    return services(request).sessions
+
+
 def get_temporal(request: Request) -> Client:
     return services(request).temporal
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+
+def get_evidence_store(settings: SettingsDep) -> EvidenceStore:
+    return EvidenceStore(settings.evidence_dir, settings.evidence_max_bytes)
+
+
+EvidenceStoreDep = Annotated[EvidenceStore, Depends(get_evidence_store)]
 
 
 def get_caller(
@@ -69,6 +84,7 @@ def role_in(*roles: Role) -> Callable[[Caller], Coroutine[Any, Any, Caller]]:
 SystemDep = Annotated[Caller, Depends(role_in(Role.SYSTEM))]
 BuyerDep = Annotated[Caller, Depends(role_in(Role.BUYER))]
 StaffDep = Annotated[Caller, Depends(role_in(Role.MERCHANT, Role.AGENT))]
+PartyDep = Annotated[Caller, Depends(role_in(Role.BUYER, Role.MERCHANT, Role.AGENT))]  # the case's people
 
 
 async def get_visible_case(case_id: str, caller: CallerDep, session: SessionDep) -> Case:

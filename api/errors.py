@@ -80,11 +80,28 @@ class Unavailable(ApiError):
     status, code = 503, "unavailable"
 
 
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
 class InvalidState(Conflict):
     code = "invalid_state"
 
     def __init__(self, message: str, status: str) -> None:
         super().__init__(message, status=status)
+
+
+class CodedHTTPException(StarletteHTTPException):
+    """An HTTPException with its own error code, for code that runs where only HTTPExceptions pass through
+    unchanged (FastAPI turns anything else raised while it reads a body into a 400)."""
+
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(status_code, message)
+        self.code = code
 
 
 class ErrorDetail(BaseModel):
@@ -113,6 +130,18 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _described("Invalid input"),
 }
 
+_MORE_RESPONSES: dict[int, str] = {
+    413: "The body or file is larger than allowed (`payload_too_large`, `file_too_large`)",
+    415: "The file's bytes are not an allowed type (`unsupported_media_type`)",
+    500: "A stored file no longer matches its SHA-256 (`evidence_corrupted`) or is gone (`evidence_missing`)",
+    503: "Temporal is unavailable (`temporal_unavailable`); nothing was done, retry",
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` of a route that can also answer these statuses (beyond the app-wide ERROR_RESPONSES)."""
+    return {status: _described(_MORE_RESPONSES[status]) for status in statuses}
+
 
 def error_response(
     http_status: int, code: str, message: str, headers: Mapping[str, str] | None = None, /, **extra: Any
@@ -139,7 +168,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = HTTP_CODES.get(exc.status_code, "http_error")
+    code = exc.code if isinstance(exc, CodedHTTPException) else HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return error_response(exc.status_code, code, message, exc.headers)
 

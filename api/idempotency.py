@@ -8,11 +8,19 @@ The lookup key is (caller, method, path) + key. The first request claims the key
 - the first attempt raised or answered 5xx → its row is deleted, so a retry runs afresh (the key never wedges);
 - a record older than `settings.idempotency_ttl` (or an in-flight row abandoned for `ABANDONED`) counts as new.
 Unauthenticated requests are passed through untouched: they get their 401 and store nothing.
+
+The body is read once, hashed and spooled (in memory up to `SPOOL_IN_MEMORY`, on disk beyond; `api.body_limit`
+caps it), then handed to the route again, so a keyed evidence upload is never held in memory whole. A multipart
+body is hashed without its boundary: clients pick a new random boundary for every request, and a retry of the
+same upload must count as the same body.
 """
 
+import email.message
 import hashlib
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from tempfile import SpooledTemporaryFile
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
@@ -22,6 +30,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Message
 
 from api.auth import Caller, authenticate
 from api.deps import get_settings, services
@@ -33,6 +43,8 @@ from models.types import utcnow
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 ABANDONED = timedelta(minutes=2)  # an in-flight row this old belongs to a request that died without cleaning up
+SPOOL_IN_MEMORY = 1024 * 1024
+CHUNK = 64 * 1024
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 Sessions = async_sessionmaker[AsyncSession]
@@ -70,8 +82,12 @@ class IdempotentRoute(APIRoute):
 
 
 async def _once(request: Request, handler: Handler, key: str, scope: str) -> Response:
+    async with _read_once(request) as (digest, replayable):
+        return await _run_once(replayable, handler, key, scope, digest)
+
+
+async def _run_once(request: Request, handler: Handler, key: str, scope: str, digest: str) -> Response:
     sessions = services(request).sessions
-    digest = hashlib.sha256(await request.body()).hexdigest()
     ttl = get_settings(request).idempotency_ttl
     claimed, record = await _claim(sessions, scope, key, digest, ttl)
     if not claimed:
@@ -86,6 +102,69 @@ async def _once(request: Request, handler: Handler, key: str, scope: str) -> Res
     else:
         await _complete(sessions, record, response)
     return response
+
+
+@asynccontextmanager
+async def _read_once(request: Request) -> AsyncIterator[tuple[str, Request]]:
+    """The body's digest, and a request that reads the same body again from the spool."""
+    digest = _BodyDigest(request.headers.get("content-type"))
+    with SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        async for chunk in request.stream():
+            digest.update(chunk)
+            if spool.tell() + len(chunk) > SPOOL_IN_MEMORY:
+                await run_in_threadpool(spool.write, chunk)
+            else:
+                spool.write(chunk)
+        spool.seek(0)
+        yield digest.hexdigest(), Request(request.scope, _replaying(spool, request))
+
+
+def _replaying(spool: SpooledTemporaryFile[bytes], request: Request) -> Callable[[], Coroutine[Any, Any, Message]]:
+    done = False
+
+    async def receive() -> Message:
+        nonlocal done
+        if done:  # the body is over: from here on, what the server says (a disconnect)
+            return await request.receive()
+        chunk = await run_in_threadpool(spool.read, CHUNK)
+        done = len(chunk) < CHUNK
+        return {"type": "http.request", "body": chunk, "more_body": not done}
+
+    return receive
+
+
+class _BodyDigest:
+    """SHA-256 of a body; of a multipart body with its boundary taken out (each occurrence becomes one NUL byte,
+    which no boundary can contain), computed across chunk borders."""
+
+    def __init__(self, content_type: str | None) -> None:
+        self._sha = hashlib.sha256()
+        self._boundary = _boundary(content_type)
+        self._pending = b""
+
+    def update(self, chunk: bytes) -> None:
+        if not self._boundary:
+            self._sha.update(chunk)
+            return
+        data = (self._pending + chunk).replace(self._boundary, b"\0")
+        keep = len(self._boundary) - 1  # a boundary starting this close to the end may still be incomplete
+        cut = max(len(data) - keep, 0)
+        self._sha.update(data[:cut])
+        self._pending = data[cut:]
+
+    def hexdigest(self) -> str:
+        self._sha.update(self._pending)
+        self._pending = b""
+        return self._sha.hexdigest()
+
+
+def _boundary(content_type: str | None) -> bytes | None:
+    if not content_type:
+        return None
+    message = email.message.Message()
+    message["content-type"] = content_type
+    boundary = message.get_param("boundary") if message.get_content_type() == "multipart/form-data" else None
+    return boundary.encode("latin-1") if isinstance(boundary, str) and boundary else None
 
 
 async def _claim(

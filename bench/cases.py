@@ -61,14 +61,14 @@ class Phase:
     def report(self) -> str:
         lat = sorted(self.latencies)
         if not lat:
-            return f"{self.name:<14} no successful requests, {self.failures} failed"
+            return f"{self.name:<16} no successful requests, {self.failures} failed"
         rate = len(lat) / (self.ended - self.started)
 
         def pct(p: float) -> float:
             return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
 
         return (
-            f"{self.name:<14} {len(lat):>6} ok {self.failures:>4} failed {rate:>8.1f} req/s   "
+            f"{self.name:<16} {len(lat):>6} ok {self.failures:>4} failed {rate:>8.1f} req/s   "
             f"p50 {pct(0.50):7.1f} ms  p95 {pct(0.95):7.1f} ms  p99 {pct(0.99):7.1f} ms  max {lat[-1] * 1000:7.1f} ms  "
             f"mean {statistics.fmean(lat) * 1000:7.1f} ms"
         )
@@ -107,8 +107,17 @@ async def scenario(http: httpx.AsyncClient, service: RunningService, cases: int,
     case_ids: list[str] = []
 
     def post_order(order_id: str) -> Callable[[], Awaitable[bool]]:
+        """The order, its shipment and its delivery: a case on it waits on the merchant."""
+
         async def job() -> bool:
-            return (await http.post("/orders", json=order(order_id, buyer, shop), headers=system)).status_code == 201
+            if (await http.post("/orders", json=order(order_id, buyer, shop), headers=system)).status_code != 201:
+                return False
+            shipment = {"carrier": "SF", "tracking_no": f"SF-{order_id}"}
+            if (await http.post(f"/orders/{order_id}/shipments", json=shipment, headers=system)).status_code != 201:
+                return False
+            event = {**shipment, "status": "delivered", "location": "杭州", "at": datetime.now(UTC).isoformat()}
+            del event["carrier"]
+            return (await http.post("/logistics/events", json=event, headers=system)).status_code == 202
 
         return job
 
@@ -130,7 +139,7 @@ async def scenario(http: httpx.AsyncClient, service: RunningService, cases: int,
         return job
 
     rss_before = (rss_mib(service.worker_pid), rss_mib(service.api_pid))
-    lines = [(await run_phase("POST /orders", [post_order(o) for o in order_ids], concurrency)).report()]
+    lines = [(await run_phase("order+ship+deliv", [post_order(o) for o in order_ids], concurrency)).report()]
     lines.append((await run_phase("POST /cases", [open_case(o) for o in order_ids], concurrency)).report())
     lines.append((await run_phase("approve", [approve(c) for c in list(case_ids)], concurrency)).report())
     resolved = await count(http, {"status": "resolved"}, headers("agent", "bench-agent"))

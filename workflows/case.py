@@ -269,7 +269,7 @@ class CaseWorkflow:
         return receipt
 
     async def _facts(self) -> CaseFacts:
-        facts = await workflow.execute_activity_method(
+        facts = await workflow.execute_local_activity_method(
             FactsActivities.load_case_facts, self._case, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
         )
         return dataclasses.replace(facts, now=workflow.now())
@@ -299,7 +299,7 @@ class CaseWorkflow:
 
     async def _record(self, *events: EventDraft) -> None:
         step = StepRecord(self._case.case_id, self._seq + 1, tuple(events), self._projection())
-        await workflow.execute_activity_method(
+        await workflow.execute_local_activity_method(
             CaseRecorder.record_step, step, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
         )
         self._seq += len(events)

@@ -12,7 +12,7 @@ from api import cursor
 from api.auth import Caller
 from api.case_workflow import send_action, start_case, workflow_id
 from api.deps import BuyerDep, CallerDep, SessionDep, SettingsDep, TemporalDep, VisibleCaseDep
-from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.actions import ActionBody, to_request
 from api.schemas.cases import CaseCreate, CasePage, CasePublic
@@ -25,7 +25,7 @@ from rulebook.enums import CaseKind, CaseStatus, Party
 router = APIRouter(prefix="/cases", tags=["cases"], route_class=IdempotentRoute)
 
 
-@router.post("", status_code=201, dependencies=IDEMPOTENT)
+@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413, 503))
 async def open_case(
     body: CaseCreate, caller: BuyerDep, session: SessionDep, client: TemporalDep, settings: SettingsDep
 ) -> CasePublic:
@@ -77,7 +77,7 @@ async def get_case(case: VisibleCaseDep) -> CasePublic:
     return CasePublic.of(case)
 
 
-@router.post("/{case_id}/actions", dependencies=IDEMPOTENT)
+@router.post("/{case_id}/actions", dependencies=IDEMPOTENT, responses=documented(413, 503))
 async def act(
     case: VisibleCaseDep,
     action: Annotated[ActionBody, Body()],

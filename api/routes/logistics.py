@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from api.deps import SessionDep, SystemDep
-from api.errors import NotFound
+from api.errors import NotFound, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.orders import TrackingAccepted, TrackingEventIn
 from models.order import Shipment, TrackingEventRow
@@ -13,7 +13,7 @@ from models.order import Shipment, TrackingEventRow
 router = APIRouter(prefix="/logistics", tags=["integration"], route_class=IdempotentRoute)
 
 
-@router.post("/events", status_code=202, dependencies=IDEMPOTENT)
+@router.post("/events", status_code=202, dependencies=IDEMPOTENT, responses=documented(413))
 async def add_tracking_event(body: TrackingEventIn, _caller: SystemDep, session: SessionDep) -> TrackingAccepted:
     known = (await session.exec(select(Shipment.id).where(Shipment.tracking_no == body.tracking_no).limit(1))).first()
     if known is None:

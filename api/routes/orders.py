@@ -6,7 +6,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import CallerDep, SessionDep, SystemDep
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, NotFound, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.orders import OrderCreate, OrderPublic, ShipmentCreate, ShipmentPublic
 from api.scoping import visible_orders
@@ -15,7 +15,7 @@ from models.order import Order, Shipment
 router = APIRouter(prefix="/orders", tags=["integration"], route_class=IdempotentRoute)
 
 
-@router.post("", status_code=201, dependencies=IDEMPOTENT)
+@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413))
 async def create_order(body: OrderCreate, _caller: SystemDep, session: SessionDep) -> OrderPublic:
     """Stores a paid order with the listing snapshot of each item, kept as evidence for every later case."""
     order = Order.model_validate(body.model_dump(mode="json", exclude={"paid_at", "ship_by"}), update=_times(body))
@@ -28,7 +28,7 @@ async def create_order(body: OrderCreate, _caller: SystemDep, session: SessionDe
     return await _public(session, order)
 
 
-@router.post("/{order_id}/shipments", status_code=201, dependencies=IDEMPOTENT)
+@router.post("/{order_id}/shipments", status_code=201, dependencies=IDEMPOTENT, responses=documented(413))
 async def add_shipment(order_id: str, body: ShipmentCreate, _caller: SystemDep, session: SessionDep) -> ShipmentPublic:
     if await session.get(Order, order_id) is None:
         raise NotFound(f"no order {order_id}")

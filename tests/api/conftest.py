@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import AsyncIterator
 
+import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
@@ -15,15 +16,22 @@ from api.app import create_app
 from models.db import create_engine, session_factory
 from models.migrate import upgrade_async
 from settings import Settings
-from tests.api.helpers import SECRET
+from tests.api.helpers import EVIDENCE_MAX_BYTES, SECRET
 from worker import build_worker
 
 
 @pytest_asyncio.fixture(scope="session")
-async def api_settings(database_url: str) -> Settings:
+async def api_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     await upgrade_async(database_url)
     queue = f"api-{uuid.uuid4().hex[:8]}"
-    return Settings(env="test", jwt_secret=SECRET, database_url=database_url, task_queue=queue)
+    return Settings(
+        env="test",
+        jwt_secret=SECRET,
+        database_url=database_url,
+        task_queue=queue,
+        evidence_dir=tmp_path_factory.mktemp("evidence"),
+        evidence_max_bytes=EVIDENCE_MAX_BYTES,
+    )
 
 
 @pytest_asyncio.fixture(scope="session")

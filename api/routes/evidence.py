@@ -1,0 +1,144 @@
+"""Evidence of a case: upload (multipart), list, download. Files live in `api.evidence_store`.
+
+An upload is checked against the case's stored status first (a closed case stores nothing), then stored, recorded
+as a row and put on the timeline by the workflow's `add_evidence` update. If the workflow refuses (the case closed
+in between) or cannot be reached, the row is deleted again, so the evidence list and the timeline agree; the file
+goes too unless another record of the case has the same bytes, or the update's fate is unknown.
+Uploading the same bytes twice makes two records (each upload has its own kind, note, uploader and timeline
+event) that share one stored file.
+"""
+
+import unicodedata
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.concurrency import run_in_threadpool
+
+from api.case_workflow import add_evidence
+from api.deps import EvidenceStoreDep, PartyDep, SessionDep, TemporalDep, VisibleCaseDep
+from api.errors import ApiError, InvalidState, NotFound, documented
+from api.evidence_store import EvidenceStore, StoredFile
+from api.idempotency import IDEMPOTENT, IdempotentRoute
+from api.schemas.evidence import EvidenceList, EvidencePublic
+from models.case import Case
+from models.evidence import Evidence
+from rulebook.enums import EvidenceKind, Role
+from workflows.messages import EvidenceAdded
+
+router = APIRouter(prefix="/cases/{case_id}/evidence", tags=["evidence"], route_class=IdempotentRoute)
+
+NAME_MAX = 255
+FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The file's bytes, with the media type sniffed at upload",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413, 415, 503))
+async def upload_evidence(
+    caller: PartyDep,
+    case: VisibleCaseDep,
+    file: Annotated[UploadFile, File(description="JPEG, PNG, WebP, HEIC, PDF, or a UTF-8 text/JSON chat export")],
+    kind: Annotated[EvidenceKind, Form()],
+    session: SessionDep,
+    client: TemporalDep,
+    store: EvidenceStoreDep,
+    note: Annotated[str, Form(max_length=1000)] = "",
+) -> EvidencePublic:
+    """Stores a file content-addressed by SHA-256 and puts it on the case's timeline."""
+    if case.status.is_final:
+        raise InvalidState(f"cannot add evidence to a case that is {case.status}", case.status)
+    stored = await run_in_threadpool(store.save, case.case_id, file.file)
+    evidence = Evidence(
+        evidence_id=uuid.uuid4().hex[:16],
+        case_id=case.case_id,
+        kind=kind,
+        sha256=stored.sha256,
+        size_bytes=stored.size_bytes,
+        media_type=stored.media_type,
+        storage_key=stored.storage_key,
+        original_name=_display_name(file.filename),
+        note=note,
+        uploaded_by_role=caller.role,
+        uploaded_by_id=caller.id,
+    )
+    session.add(evidence)
+    await session.commit()
+    try:
+        await add_evidence(client, case, _added(evidence, stored, caller.role))
+    except ApiError as error:
+        await _withdraw(session, store, evidence, file_too=isinstance(error, InvalidState))
+        raise
+    return EvidencePublic.of(evidence)
+
+
+@router.get("")
+async def list_evidence(case: VisibleCaseDep, session: SessionDep) -> EvidenceList:
+    """The case's evidence, oldest first."""
+    return EvidenceList(items=await evidence_of(session, case.case_id))
+
+
+@router.get("/{evidence_id}", response_class=Response, responses={**FILE_RESPONSE, **documented(500)})
+async def download_evidence(
+    evidence_id: str, case: VisibleCaseDep, session: SessionDep, store: EvidenceStoreDep
+) -> Response:
+    """The file, re-hashed on the way out: bytes that no longer match their SHA-256 are never served."""
+    evidence = await _of_case(session, case, evidence_id)
+    data = await run_in_threadpool(store.read, evidence.storage_key, evidence.sha256)
+    extension = evidence.storage_key.rsplit(".", 1)[-1]
+    headers = {
+        "Content-Disposition": f'attachment; filename="{evidence.evidence_id}.{extension}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-store",
+        "ETag": f'"{evidence.sha256}"',
+    }
+    return Response(data, media_type=evidence.media_type, headers=headers)
+
+
+async def evidence_of(session: AsyncSession, case_id: str) -> list[EvidencePublic]:
+    rows = await session.exec(select(Evidence).where(Evidence.case_id == case_id).order_by(col(Evidence.created_at)))
+    return [EvidencePublic.of(e) for e in rows.all()]
+
+
+async def _of_case(session: AsyncSession, case: Case, evidence_id: str) -> Evidence:
+    """The evidence if it belongs to this (visible) case: another case's id is as unknown as a made-up one."""
+    evidence = await session.get(Evidence, evidence_id)
+    if evidence is None or evidence.case_id != case.case_id:
+        raise NotFound(f"no evidence {evidence_id} in case {case.case_id}")
+    return evidence
+
+
+def _added(evidence: Evidence, stored: StoredFile, role: Role) -> EvidenceAdded:
+    return EvidenceAdded(
+        evidence_id=evidence.evidence_id,
+        kind=evidence.kind,
+        sha256=stored.sha256,
+        media_type=stored.media_type,
+        size_bytes=stored.size_bytes,
+        role=role,
+        actor_id=evidence.uploaded_by_id,
+        note=evidence.note,
+    )
+
+
+async def _withdraw(session: AsyncSession, store: EvidenceStore, evidence: Evidence, *, file_too: bool) -> None:
+    """Undoes an upload the timeline did not take; the file stays while another record still points at it."""
+    await session.delete(evidence)
+    await session.commit()
+    if not file_too:
+        return
+    shared = await session.exec(select(Evidence.evidence_id).where(Evidence.storage_key == evidence.storage_key))
+    if shared.first() is None:
+        await run_in_threadpool(store.discard, evidence.storage_key)
+
+
+def _display_name(filename: str | None) -> str:
+    """The client's file name as metadata: control and format characters (NUL, RTL overrides) removed, truncated."""
+    cleaned = "".join(ch for ch in filename or "" if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return cleaned[:NAME_MAX]
