@@ -14,8 +14,9 @@ from models.case import Case
 from models.evidence import Evidence
 from models.ledger import LedgerEntry, LedgerKind, LedgerStatus
 from models.order import Order, Shipment, TrackingEventRow
+from models.timeline import CaseEvent
 from rulebook.enums import Party, ReasonCode, ShipmentState, TrackingStatus
-from rulebook.facts import CaseFacts, EvidenceOnFile, ListingPolicy, TrackingEvent
+from rulebook.facts import CaseFacts, EvidenceOnFile, ListingPolicy, Statement, TrackingEvent
 from workflows.messages import CaseInput
 
 
@@ -48,9 +49,25 @@ class FactsActivities:
                 delivered_at=max(delivered) if delivered else None,
                 tracking=tuple(tracking),
                 evidence=await _evidence(session, case_id),
+                statements=await _statements(session, case_id),
                 description=case.description,
                 urgent=case.urgent,
             )
+
+
+async def _statements(session: AsyncSession, case_id: str) -> tuple[Statement, ...]:
+    """What the parties said on the timeline: a rejecting merchant's claims, and everyone's messages."""
+    said = (CaseEvent.type == "merchant_rejected") | (CaseEvent.type == "message")
+    rows = await session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id, said).order_by(col(CaseEvent.seq)))
+    statements: list[Statement] = []
+    for event in rows.all():
+        by = Party(event.actor_role)
+        if event.type == "message":
+            statements.append(Statement(by, "message", str(event.data.get("text") or "")))
+        else:
+            reason = str(event.data.get("reason") or "")
+            statements += [Statement(by, str(claim), reason) for claim in event.data.get("claims", [])]
+    return tuple(statements)
 
 
 def _reason(value: str) -> ReasonCode:

@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from models.db import create_engine, session_factory
+from models.migrate import upgrade_async
 from tests.support.db import reset_database
 from tests.support.temporal import NAMESPACE, running_dev_server, start_time_skipping_env
 
@@ -50,3 +54,12 @@ async def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def _sqlite_url(directory: Path) -> str:
     return f"sqlite+aiosqlite:///{directory / 'test.db'}"
+
+
+@pytest_asyncio.fixture(scope="session")
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the migrated test database."""
+    await upgrade_async(database_url)
+    engine = create_engine(database_url)
+    yield session_factory(engine)
+    await engine.dispose()

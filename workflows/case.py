@@ -14,7 +14,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
-from rulebook import decide, transitions
+from rulebook import commands, decide, transitions
 from rulebook.decisions import Decision
 from rulebook.enums import Action, CaseStatus, Outcome, Party, Role
 from rulebook.facts import CaseFacts
@@ -101,7 +101,7 @@ class CaseWorkflow:
 
     async def _open(self) -> None:
         facts = await self._facts()
-        self._refundable = max(0, min(self._case.amount_cents, facts.paid_cents - facts.refunded_cents))
+        self._refundable = commands.refundable(self._case.amount_cents, facts.paid_cents, facts.refunded_cents)
         urgency = decide.triage(facts)
         self._urgent = urgency.urgent
         self._wait_on(CaseStatus.AWAITING_MERCHANT, self._case.timers.merchant)
@@ -145,11 +145,12 @@ class CaseWorkflow:
             await self._apply(decide.on_merchant_timeout(facts), by=Role.SYSTEM, before=[passed])
         elif status == CaseStatus.AWAITING_BUYER:
             passed = self._deadline_event("T-BUYER-REPLY", Party.BUYER)
-            if self._proposal is not None:  # the proposal lapses; the platform takes the case with what is on file
-                self._proposal = None
-                self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
-            else:  # the buyer let the merchant's rejection stand
-                self._close(CaseStatus.REJECTED)
+            next_status = commands.after_buyer_silence(self._proposal is not None)
+            self._proposal = None
+            if next_status.is_final:
+                self._close(next_status)
+            else:
+                self._wait_on(next_status, self._case.timers.agent)
             await self._record(passed)
         elif status == CaseStatus.IN_ARBITRATION:
             self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
@@ -180,11 +181,15 @@ class CaseWorkflow:
             await self._record(self._event("message", *actor, {"text": request.message}))
         elif request.action == Action.APPROVE:
             approved = self._event("merchant_approved", *actor, {"return_address": request.return_address})
-            grant = self._grant(self._case.amount_cents, "商家同意退款。", "The merchant approved the refund.")
+            grant = commands.merchant_approval(self._case.amount_cents, self._refundable)
             await self._apply(grant, request.role, [approved], request.actor_id)
         elif request.action == Action.REJECT:
             self._wait_on(CaseStatus.AWAITING_BUYER, self._case.timers.buyer_reply)
-            data = {"reason": request.reason, "evidence_ids": list(request.evidence_ids)}
+            data = {
+                "reason": request.reason,
+                "claims": list(request.claims),
+                "evidence_ids": list(request.evidence_ids),
+            }
             await self._record(self._event("merchant_rejected", *actor, data))
         elif request.action == Action.PROPOSE:
             self._proposal = {
@@ -205,26 +210,19 @@ class CaseWorkflow:
             self._close(CaseStatus.WITHDRAWN)
             await self._record(self._event("withdrawn", *actor, {"reason": request.reason}))
         elif request.action == Action.DECIDE:
-            await self._apply(self._agent_decision(request), request.role, actor_id=request.actor_id)
+            outcome = request.outcome or Outcome.REJECT
+            ruling = commands.agent_ruling(outcome, request.amount_cents, request.rationale or "", self._refundable)
+            await self._apply(ruling, request.role, actor_id=request.actor_id)
 
     async def _accept_proposal(self, request: ActionRequest) -> None:
         proposal = self._proposal or {}
         self._proposal = None
         accepted = self._event("proposal_accepted", request.role, request.actor_id, {"message": request.message})
-        outcome = Outcome(str(proposal["outcome"]))
-        amount = int(str(proposal.get("amount_cents") or 0))
-        decision = Decision(outcome, amount, (), "买家接受商家方案。", "The buyer accepted the merchant's proposal.")
+        amount = proposal.get("amount_cents")
+        decision = commands.accepted_proposal(
+            Outcome(str(proposal["outcome"])), int(str(amount)) if amount is not None else None, self._refundable
+        )
         await self._apply(decision, Role.BUYER, [accepted], request.actor_id)
-
-    def _grant(self, amount: int, zh: str, en: str) -> Decision:
-        return Decision(Outcome.REFUND, min(amount, self._refundable), (), zh, en)
-
-    def _agent_decision(self, request: ActionRequest) -> Decision:
-        outcome = request.outcome or Outcome.REJECT
-        amount = request.amount_cents if request.amount_cents is not None else self._refundable
-        amount = amount if outcome in MONEY_KINDS else 0
-        rationale = request.rationale or ""
-        return Decision(outcome, amount, ("AGENT",), rationale, rationale)
 
     # --- decisions and money ----------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rulebook.enums import Action, CaseKind, CaseStatus, EvidenceKind, Outcome, Party, Role
+from rulebook.enums import Action, CaseKind, CaseStatus, Claim, EvidenceKind, Outcome, Party, Role
 from rulebook.facts import Thresholds
 from rulebook.timers import Timers
 
@@ -39,6 +39,7 @@ class ActionRequest:
     rationale: str | None = None
     return_address: str | None = None
     evidence_ids: tuple[str, ...] = ()
+    claims: tuple[Claim, ...] = ()  # what a rejecting merchant says of the goods (R-WORN listens for these)
 
 
 @dataclass(frozen=True)

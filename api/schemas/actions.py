@@ -6,7 +6,7 @@ from pydantic import Field
 
 from api.auth import Caller
 from api.schemas.orders import Strict
-from rulebook.enums import Action, Outcome, Resolution
+from rulebook.enums import Action, Claim, Outcome, Resolution
 from workflows.messages import ActionRequest
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -24,6 +24,7 @@ class Reject(Strict):
     action: Literal[Action.REJECT]
     reason: Text
     evidence_ids: Ids = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list, max_length=len(Claim), description="what the merchant says")
 
 
 class Propose(Strict):
@@ -126,4 +127,5 @@ def to_request(body: ActionBody, caller: Caller) -> ActionRequest:
         rationale=data.get("rationale"),
         return_address=data.get("return_address"),
         evidence_ids=tuple(data.get("evidence_ids", ())),
+        claims=tuple(data.get("claims", ())),
     )

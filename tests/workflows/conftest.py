@@ -9,17 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
 from activities.payments import FakePaymentProvider
-from models.db import create_engine, session_factory
-from models.migrate import upgrade_async
 from worker import build_worker
-
-
-@pytest_asyncio.fixture(scope="session")
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    await upgrade_async(database_url)
-    engine = create_engine(database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 @pytest_asyncio.fixture(scope="session")

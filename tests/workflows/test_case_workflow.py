@@ -17,7 +17,7 @@ from activities.payments import FakePaymentProvider
 from models.case import Case
 from models.ledger import LedgerEntry
 from models.timeline import CaseEvent
-from rulebook.enums import Action, CaseStatus, EvidenceKind, Outcome, Party, Role
+from rulebook.enums import Action, CaseStatus, Claim, EvidenceKind, Outcome, Party, Role
 from tests.builders import add_case, add_order
 from tests.support.polling import eventually
 from workflows import search_attributes as sa
@@ -250,3 +250,40 @@ async def test_evidence_joins_the_chain_while_the_case_is_open_and_is_refused_on
     with pytest.raises((WorkflowUpdateFailedError, RPCError)):
         await handle.execute_update(CaseWorkflow.add_evidence, late)
     assert (await event_types(sessions, case.case_id)).count("evidence_added") == 1
+
+
+@pytest.mark.parametrize(
+    ("merchant_move", "after_silence"),
+    [
+        (
+            ActionRequest(Action.REJECT, Role.MERCHANT, "clerk", reason="吊牌已拆", claims=(Claim.TAGS_REMOVED,)),
+            "rejected",
+        ),
+        (
+            ActionRequest(Action.PROPOSE, Role.MERCHANT, "clerk", outcome=Outcome.COUPON, amount_cents=500),
+            "in_arbitration",
+        ),
+    ],
+    ids=["rejection-stands", "proposal-lapses"],
+)
+async def test_a_buyer_silent_past_t_buyer_reply(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    sessions: Sessions,
+    merchant_move: ActionRequest,
+    after_silence: str,
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    handle = await start(time_skipping_env, task_queue, case)
+    assert await handle.execute_update(CaseWorkflow.act, merchant_move) == CaseStatus.AWAITING_BUYER
+
+    await time_skipping_env.sleep(timedelta(hours=47))
+    assert (await stored(sessions, case.case_id)).status == CaseStatus.AWAITING_BUYER
+    await time_skipping_env.sleep(timedelta(hours=2))
+    after = await eventually(lambda: stored(sessions, case.case_id), lambda c: c.status != CaseStatus.AWAITING_BUYER)
+
+    assert (after.status, after.proposal) == (after_silence, None)
+    assert (await event_types(sessions, case.case_id))[-1] == "deadline_passed"
+    if after.status == CaseStatus.IN_ARBITRATION:
+        ruling = ActionRequest(Action.DECIDE, Role.AGENT, "agent-1", outcome=Outcome.REJECT, rationale="无依据")
+        assert await handle.execute_update(CaseWorkflow.act, ruling) == CaseStatus.REJECTED
