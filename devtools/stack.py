@@ -27,11 +27,30 @@ def free_port() -> int:
         return port
 
 
-@dataclass(frozen=True)
+@dataclass
 class RunningService:
     base_url: str
-    worker_pid: int
-    api_pid: int
+    worker: asyncio.subprocess.Process
+    api: asyncio.subprocess.Process
+    env: dict[str, str]
+    directory: Path
+
+    @property
+    def worker_pid(self) -> int:
+        return self.worker.pid
+
+    @property
+    def api_pid(self) -> int:
+        return self.api.pid
+
+    async def crash_worker(self) -> None:
+        """SIGKILL the worker, as a machine dying would: no shutdown, tasks in flight are lost."""
+        self.worker.kill()
+        await self.worker.wait()
+
+    async def start_worker(self) -> None:
+        log = self.directory / f"worker-{len(list(self.directory.glob('worker*.log')))}.log"
+        self.worker = await _spawn([sys.executable, "worker.py"], self.env, log)
 
 
 @contextlib.asynccontextmanager
@@ -65,12 +84,12 @@ async def running_service(directory: Path, settings: Mapping[str, str]) -> Async
     api_argv = ["-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)]
     worker = await _spawn([sys.executable, "worker.py"], env, directory / "worker.log")
     api = await _spawn([sys.executable, *api_argv], env, directory / "api.log")
-    base_url = f"http://127.0.0.1:{port}"
+    service = RunningService(f"http://127.0.0.1:{port}", worker, api, env, directory)
     try:
-        await _wait_healthy(base_url, [worker, api], directory)
-        yield RunningService(base_url, worker.pid, api.pid)
+        await _wait_healthy(service.base_url, [worker, api], directory)
+        yield service
     finally:
-        await asyncio.gather(_stop(api), _stop(worker))
+        await asyncio.gather(_stop(service.api), _stop(service.worker))
 
 
 async def _spawn(argv: list[str], env: dict[str, str], log_path: Path) -> asyncio.subprocess.Process:

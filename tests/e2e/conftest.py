@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 
-from devtools.stack import running_service
+from devtools.stack import RunningService, running_service
 from models.migrate import upgrade_async
 
 T_MERCHANT_SECONDS = 4
@@ -18,6 +18,7 @@ JWT_SECRET = "e2e-secret-of-at-least-thirty-two-bytes"
 class Service:
     base_url: str
     temporal_address: str
+    processes: RunningService
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -36,4 +37,4 @@ async def service(
         "AFTERSALES_EVIDENCE_DIR": str(directory / "evidence"),
     }
     async with running_service(directory, settings) as running:
-        yield Service(running.base_url, dev_server)
+        yield Service(running.base_url, dev_server, running)
