@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.timeline import GENESIS, CaseEvent
 from tests.api.helpers import open_case, push_order
+from tests.support.tamper import unguarded
 
 Sessions = async_sessionmaker[AsyncSession]
 CLOSED_AT_ONCE = ["case_opened", "decision_made", "refund_executed", "case_closed"]
@@ -34,7 +35,7 @@ async def test_the_timeline_lists_every_event_chained_to_the_one_before(client: 
 async def test_a_changed_event_breaks_the_chain_where_it_was_changed(client: AsyncClient, db: Sessions) -> None:
     order = await push_order(client, shipped=False)
     case_id = (await open_case(client, order))["case_id"]
-    async with db() as session, session.begin():
+    async with unguarded(db) as session:
         tampered = update(CaseEvent).where(col(CaseEvent.case_id) == case_id, col(CaseEvent.seq) == 2)
         await session.exec(tampered.values(data={"outcome": "refund", "amount_cents": 1}))
 
@@ -47,7 +48,7 @@ async def test_a_changed_event_breaks_the_chain_where_it_was_changed(client: Asy
 async def test_a_dropped_last_event_shows_against_the_head_kept_on_the_case(client: AsyncClient, db: Sessions) -> None:
     order = await push_order(client, shipped=False)
     case_id = (await open_case(client, order))["case_id"]
-    async with db() as session, session.begin():
+    async with unguarded(db) as session:
         last = (await session.exec(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case_id))).one()
         await session.exec(delete(CaseEvent).where(col(CaseEvent.case_id) == case_id, col(CaseEvent.seq) == last))
 
