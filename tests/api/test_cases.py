@@ -237,3 +237,22 @@ async def test_only_agents_decide_and_a_refused_action_leaves_no_trace(client: A
         assert (response.status_code, error(response)["code"]) == (403, "forbidden")
     timeline = (await client.get(f"/cases/{case_id}/timeline", headers=order.buyer)).json()["items"]
     assert [e["type"] for e in timeline] == ["case_opened"] and await _ledger(db, case_id) == []
+
+
+async def test_urgent_cases_come_first_in_every_list_across_pages(client: AsyncClient) -> None:
+    buyer_id = new_id("buyer")
+    calm = [await open_case(client, await push_order(client, buyer_id=buyer_id)) for _ in range(2)]
+    urgent = await open_case(client, await push_order(client, buyer_id=buyer_id), urgent=True)
+    worded = await open_case(client, await push_order(client, buyer_id=buyer_id), description="孩子等着玩,很急")
+    buyer = auth(Role.BUYER, buyer_id)
+
+    first = await client.get("/cases", params={"limit": 1}, headers=buyer)
+    ids = _ids(first.json()["items"])
+    cursor_ = first.json()["next_cursor"]
+    while cursor_:
+        page = await client.get("/cases", params={"limit": 1, "cursor": cursor_}, headers=buyer)
+        ids += _ids(page.json()["items"])
+        cursor_ = page.json()["next_cursor"]
+
+    assert (urgent["urgent"], worded["urgent"]) == (True, True)  # ticked, or said in the buyer's own words
+    assert ids == [urgent["case_id"], worded["case_id"], *_ids(calm)]
