@@ -152,9 +152,11 @@ class CaseWorkflow:
             else:
                 self._wait_on(next_status, self._case.timers.agent)
             await self._record(passed)
-        elif status == CaseStatus.IN_ARBITRATION:
+        elif status == CaseStatus.IN_ARBITRATION:  # never decided by default: the agent is reminded, the case raised
+            self._urgent = True
             self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
-            await self._record(self._event("agent_reminder", Role.SYSTEM, PLATFORM_ID, {"timer": "T-AGENT"}))
+            reminder = {"timer": "T-AGENT", "raised": True, "next_deadline": self._iso_deadline()}
+            await self._record(self._event("agent_reminder", Role.SYSTEM, PLATFORM_ID, reminder))
 
     # --- commands -------------------------------------------------------------------------------
 

@@ -287,3 +287,23 @@ async def test_a_buyer_silent_past_t_buyer_reply(
     if after.status == CaseStatus.IN_ARBITRATION:
         ruling = ActionRequest(Action.DECIDE, Role.AGENT, "agent-1", outcome=Outcome.REJECT, rationale="无依据")
         assert await handle.execute_update(CaseWorkflow.act, ruling) == CaseStatus.REJECTED
+
+
+async def test_an_arbitration_left_past_t_agent_is_raised_and_reminded_never_decided_by_default(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    handle = await start(time_skipping_env, task_queue, case)
+    escalate = ActionRequest(Action.ESCALATE, Role.MERCHANT, "clerk", reason="买家描述与事实不符")
+    assert await handle.execute_update(CaseWorkflow.act, escalate) == CaseStatus.IN_ARBITRATION
+    assert (await stored(sessions, case.case_id)).urgent is False
+
+    await time_skipping_env.sleep(timedelta(hours=49))
+    raised = await eventually(lambda: stored(sessions, case.case_id), lambda c: c.urgent)
+
+    assert (raised.status, raised.awaiting, raised.decision) == (CaseStatus.IN_ARBITRATION, Party.AGENT, None)
+    assert (await event_types(sessions, case.case_id))[-1] == "agent_reminder"
+    attributes = {key.name: value for key, value in (await handle.describe()).typed_search_attributes}
+    assert attributes["Urgent"] is True
+    ruling = ActionRequest(Action.DECIDE, Role.AGENT, "agent-2", outcome=Outcome.REFUND, rationale="证据支持买家")
+    assert await handle.execute_update(CaseWorkflow.act, ruling) == CaseStatus.RESOLVED
