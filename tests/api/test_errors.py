@@ -49,3 +49,21 @@ async def test_the_openapi_document_declares_the_error_shape(client: AsyncClient
     assert "token" not in {
         p["name"] for op in document["paths"].values() for m in op.values() for p in m.get("parameters", [])
     }
+
+
+async def test_the_openapi_document_declares_evidence_facts_and_resolutions_with_their_errors(
+    client: AsyncClient,
+) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+
+    upload = paths["/cases/{case_id}/evidence"]["post"]
+    download = paths["/cases/{case_id}/evidence/{evidence_id}"]["get"]
+    assert "multipart/form-data" in upload["requestBody"]["content"]
+    assert {"201", "403", "404", "409", "413", "415", "422", "503"} <= set(upload["responses"])
+    assert upload["responses"]["415"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    assert {"200", "404", "500"} <= set(download["responses"])
+    assert "get" in paths["/cases/{case_id}/evidence"]
+    assert {"200", "403", "404"} <= set(paths["/cases/{case_id}/facts"]["get"]["responses"])
+    assert {"200", "403", "404"} <= set(paths["/cases/{case_id}/resolutions"]["get"]["responses"])
+    assert {"413", "503"} <= set(paths["/cases"]["post"]["responses"])
+    assert "413" in paths["/orders"]["post"]["responses"]
