@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = "aftersales"
+    # How long a case's next task waits for the worker that cached it before any worker takes it (and replays):
+    # shorter recovers faster from a dead worker, longer replays less under load.
+    worker_sticky_timeout: Duration = timedelta(seconds=10)
     evidence_dir: Path = VAR_DIR / "evidence"
     evidence_max_bytes: int = 10 * 1024 * 1024
     idempotency_ttl: Duration = timedelta(hours=24)

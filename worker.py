@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -25,7 +26,11 @@ RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("rulebook", 
 
 
 def build_worker(
-    client: Client, sessions: async_sessionmaker[AsyncSession], provider: PaymentProvider, task_queue: str
+    client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    provider: PaymentProvider,
+    task_queue: str,
+    sticky_timeout: timedelta = timedelta(seconds=10),
 ) -> Worker:
     activities: list[Callable[..., Any]] = [
         CaseRecorder(sessions).record_step,
@@ -38,6 +43,7 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=activities,
         workflow_runner=SandboxedWorkflowRunner(restrictions=RESTRICTIONS),
+        sticky_queue_schedule_to_start_timeout=sticky_timeout,
     )
 
 
@@ -50,7 +56,8 @@ async def main() -> None:
     settings = get_settings()
     engine = create_engine(settings.database_url)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
-    worker = build_worker(client, session_factory(engine), FakePaymentProvider(), settings.task_queue)
+    sessions = session_factory(engine)
+    worker = build_worker(client, sessions, FakePaymentProvider(), settings.task_queue, settings.worker_sticky_timeout)
     logging.info("worker on task queue %r at %s", settings.task_queue, settings.temporal_address)
     try:
         await worker.run()

@@ -34,6 +34,7 @@ async def service(
         "AFTERSALES_TEMPORAL_ADDRESS": dev_server,
         "AFTERSALES_TASK_QUEUE": f"e2e-{uuid.uuid4().hex[:8]}",
         "AFTERSALES_T_MERCHANT": f"{T_MERCHANT_SECONDS}s",
+        "AFTERSALES_WORKER_STICKY_TIMEOUT": "1s",
         "AFTERSALES_EVIDENCE_DIR": str(directory / "evidence"),
     }
     async with running_service(directory, settings) as running:
