@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 
+from api.auth import issue_token
 from devtools.stack import RunningService, running_dev_server, running_service
 from models.migrate import upgrade_async
 
@@ -28,10 +28,7 @@ SECRET = "bench-secret-of-at-least-thirty-two-bytes"
 
 
 def headers(role: str, sub: str, shop_id: str | None = None) -> dict[str, str]:
-    claims: dict[str, Any] = {"sub": sub, "role": role, "exp": datetime.now(UTC) + timedelta(hours=2)}
-    if shop_id:
-        claims["shop_id"] = shop_id
-    return {"Authorization": f"Bearer {jwt.encode(claims, SECRET, algorithm='HS256')}"}
+    return {"Authorization": f"Bearer {issue_token(SECRET, sub=sub, role=role, shop_id=shop_id)}"}
 
 
 def order(order_id: str, buyer: str, shop: str) -> dict[str, Any]:

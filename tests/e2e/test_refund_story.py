@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 
+from api.auth import issue_token
 from tests.e2e.conftest import JWT_SECRET, T_MERCHANT_SECONDS, Service
 
 pytestmark = pytest.mark.e2e
@@ -22,10 +22,7 @@ TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 
 
 def token(role: str, sub: str, shop_id: str | None = None) -> dict[str, str]:
-    claims: dict[str, Any] = {"sub": sub, "role": role, "exp": datetime.now(UTC) + timedelta(hours=1)}
-    if shop_id:
-        claims["shop_id"] = shop_id
-    return {"Authorization": f"Bearer {jwt.encode(claims, JWT_SECRET, algorithm='HS256')}"}
+    return {"Authorization": f"Bearer {issue_token(JWT_SECRET, sub=sub, role=role, shop_id=shop_id)}"}
 
 
 def order_body(order_id: str, buyer: str, shop: str) -> dict[str, Any]:
