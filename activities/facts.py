@@ -15,7 +15,7 @@ from models.evidence import Evidence
 from models.ledger import LedgerEntry, LedgerKind, LedgerStatus
 from models.order import Order, Shipment, TrackingEventRow
 from models.timeline import CaseEvent
-from rulebook.enums import Party, ReasonCode, ShipmentState, TrackingStatus
+from rulebook.enums import Party, ReasonCode, ShipmentDirection, ShipmentState, TrackingStatus
 from rulebook.facts import CaseFacts, EvidenceOnFile, ListingPolicy, Statement, TrackingEvent
 from workflows.messages import CaseInput
 
@@ -93,7 +93,7 @@ def _policy(items: list[dict[str, Any]]) -> ListingPolicy:
 
 
 async def _tracking(session: AsyncSession, order_id: str) -> list[TrackingEvent]:
-    numbers = select(Shipment.tracking_no).where(Shipment.order_id == order_id)
+    numbers = select(Shipment.tracking_no).where(*_outbound(order_id))
     rows = await session.exec(
         select(TrackingEventRow)
         .where(col(TrackingEventRow.tracking_no).in_(numbers))
@@ -105,8 +105,13 @@ async def _tracking(session: AsyncSession, order_id: str) -> list[TrackingEvent]
 async def _shipment_state(session: AsyncSession, order_id: str, delivered: bool) -> ShipmentState:
     if delivered:
         return ShipmentState.DELIVERED
-    shipped = (await session.exec(select(Shipment.id).where(Shipment.order_id == order_id).limit(1))).first()
+    shipped = (await session.exec(select(Shipment.id).where(*_outbound(order_id)).limit(1))).first()
     return ShipmentState.IN_TRANSIT if shipped is not None else ShipmentState.NOT_SHIPPED
+
+
+def _outbound(order_id: str) -> tuple[Any, ...]:
+    """The order's own shipments: a case's return or replacement parcel says nothing of the order's delivery."""
+    return Shipment.order_id == order_id, Shipment.direction == ShipmentDirection.OUTBOUND
 
 
 async def _refunded(session: AsyncSession, order_id: str) -> int:

@@ -30,6 +30,11 @@ def _outcome_zh(outcome: Any) -> str:
     return OUTCOME_ZH.get(str(outcome), str(outcome))
 
 
+def _clip(text: Any, limit: int = 200) -> str | None:
+    """A party's free text inside a message (messages are stored up to 500 characters)."""
+    return None if text is None else str(text)[:limit]
+
+
 def _yuan(cents: Any) -> str:
     return f"¥{int(cents) / 100:.2f}"
 
@@ -72,6 +77,9 @@ def _proposed(d: dict[str, Any]) -> list[Notice]:
 
 
 def _deadline(d: dict[str, Any]) -> list[Notice]:
+    if d.get("case_status") in GOODS_DEADLINES:  # a wait of a return's or an exchange's goods
+        zh, en = GOODS_DEADLINES[d["case_status"]]
+        return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
     zh = f"{d['timer']} 已到期:{d['waited_on']} 未在时限内处理,平台已按规则介入。"
     en = f"{d['timer']} ran out: the {d['waited_on']} did not act in time, so the platform stepped in by the rule book."
     return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
@@ -87,6 +95,91 @@ def _evidence(d: dict[str, Any]) -> list[Notice]:
     by = d.get("actor_role")
     zh, en = f"对方上传了新的证据({d['kind']})。", f"The other party added evidence ({d['kind']})."
     return [Notice(party, zh, en) for party in (Party.BUYER, Party.MERCHANT) if party != by]
+
+
+GOODS_DEADLINES = {
+    "awaiting_return_shipment": (
+        "买家未在时限内寄回商品,退货申请已关闭。",
+        "The return was not shipped in time; the request is closed as withdrawn.",
+    ),
+    "awaiting_receipt": (
+        "商家未在时限内确认收货,系统已自动确认收货。",
+        "The merchant did not confirm receipt in time; receipt was confirmed automatically.",
+    ),
+    "return_in_transit": (
+        "退货物流长时间没有更新,平台客服将介入处理。",
+        "The return's tracking has not moved in time; platform support steps in.",
+    ),
+    "awaiting_replacement": (
+        "商家未在时限内寄出换货商品,平台客服将介入处理。",
+        "The merchant did not ship the replacement in time; platform support steps in.",
+    ),
+    "replacement_in_transit": (
+        "换货物流长时间没有更新,平台客服将介入处理。",
+        "The replacement's tracking has not moved in time; platform support steps in.",
+    ),
+}
+
+
+def _return_requested(d: dict[str, Any]) -> list[Notice]:
+    who_zh, who_en = ("商家", "The merchant") if d.get("granted_by") == "merchant" else ("平台", "The platform")
+    address = _clip(d.get("return_address"))
+    zh = (
+        f"{who_zh}已同意退货,请寄回商品。退货地址:{address or '请联系商家获取'};"
+        f"请在 {d['deadline']} 前寄出并填写运单号。"
+    )
+    en = (
+        f"{who_en} approved the return: please send the goods back to {address or 'the address the merchant gives'} "
+        f"and enter the tracking number by {d['deadline']}."
+    )
+    return [Notice(Party.BUYER, zh, en)]
+
+
+def _tracking(d: dict[str, Any]) -> list[Notice]:
+    no, status = d["tracking_no"], d["status"]
+    if d["direction"] == "return" and status == "picked_up":
+        return [
+            Notice(Party.BUYER, "快递已取件,退货正在寄回商家。", "The courier picked up your return."),
+            Notice(Party.MERCHANT, f"买家退回的商品已由快递揽收({no})。", f"The buyer's return was picked up ({no})."),
+        ]
+    if d["direction"] == "return" and status == "delivered":
+        return [
+            Notice(
+                Party.BUYER, "退回的商品已送达商家,等待商家确认收货。", "Your return arrived; the merchant checks it."
+            ),
+            Notice(
+                Party.MERCHANT,
+                f"退回的商品已签收,请在 {d['deadline']} 前确认收货,逾期将自动确认。",
+                f"The return was delivered: confirm receipt by {d['deadline']} or it is confirmed for you.",
+            ),
+        ]
+    if status == "picked_up":
+        return [Notice(Party.BUYER, f"换货商品快递已取件({no})。", f"The courier picked up your replacement ({no}).")]
+    if status == "delivered":
+        zh, en = "换货商品已签收,售后完成。", "The replacement was delivered; the case is closed."
+        return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
+    return []
+
+
+def _receipt(d: dict[str, Any]) -> list[Notice]:
+    if not d["condition_ok"]:
+        note = _clip(d.get("note")) or "-"
+        zh = f"商家反馈退回的商品有问题:{note}。平台客服将介入处理。"
+        en = f"The merchant reports a problem with the returned goods: {note}. Platform support steps in."
+        return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
+    notices = [Notice(Party.BUYER, "商家已确认收到退回的商品。", "The merchant confirmed receiving your return.")]
+    if d.get("case_status") == "awaiting_replacement":
+        zh, en = f"请在 {d['deadline']} 前寄出换货商品。", f"Please ship the replacement by {d['deadline']}."
+        notices.append(Notice(Party.MERCHANT, zh, en))
+    return notices
+
+
+def _shipped(to: Party, zh: str, en: str) -> Callable[[dict[str, Any]], list[Notice]]:
+    def render(d: dict[str, Any]) -> list[Notice]:
+        parcel = f"{d['carrier']} {d['tracking_no']}"
+        return [Notice(to, zh.format(parcel=parcel), en.format(parcel=parcel))]
+
+    return render
 
 
 def _both(zh: str, en: str) -> Callable[[dict[str, Any]], list[Notice]]:
@@ -126,6 +219,22 @@ CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
         )
     ],
     "agent_reminder": _one(Party.AGENT, "仲裁案件已超时未决,优先处理。", "An arbitration is overdue; it was moved up."),
+    "return_requested": _return_requested,
+    "return_ship_warning": lambda d: [
+        Notice(
+            Party.BUYER,
+            f"请在 {d['deadline']} 前寄回商品并填写运单号,逾期退货申请将自动关闭。",
+            f"Ship the return and enter its tracking number by {d['deadline']}, or the request closes.",
+        )
+    ],
+    "return_shipped": _shipped(
+        Party.MERCHANT, "买家已寄回商品({parcel}),请留意查收。", "The buyer shipped the return ({parcel})."
+    ),
+    "tracking_event": _tracking,
+    "receipt_confirmed": _receipt,
+    "replacement_shipped": _shipped(
+        Party.BUYER, "商家已寄出换货商品({parcel})。", "The merchant shipped your replacement ({parcel})."
+    ),
 }
 
 

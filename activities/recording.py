@@ -1,10 +1,12 @@
-"""Stores a case step: appends its events to the hash chain, updates the projection, queues the messages.
+"""Stores a case step: appends its events to the hash chain, updates the projection, queues the messages (and
+registers the case's return or replacement parcel, so the logistics feed's events find the case).
 
 The workflow is the only writer of a case's timeline and numbers the events itself, so a retried
 activity finds its events already there and stores nothing twice.
 """
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -13,9 +15,10 @@ from activities.notices import notices_for
 from models.case import Case
 from models.db import transaction
 from models.notification import Notification
+from models.order import Shipment
 from models.timeline import GENESIS, CaseEvent, canonical, chain_hash
 from rulebook.enums import Party
-from workflows.messages import EventDraft, StepRecord
+from workflows.messages import CaseShipment, EventDraft, StepRecord
 
 
 class CaseRecorder:
@@ -39,12 +42,29 @@ class CaseRecorder:
                 session.add(event)
                 _queue_notices(session, case, event)
                 case.event_count, case.head_hash = seq, event.hash
+            for shipment in step.shipments:
+                await _register(session, case, shipment)
             p = step.projection
             case.status, case.awaiting, case.deadline = p.status, p.awaiting, p.deadline
             case.decision, case.proposal, case.updated_at = p.decision, p.proposal, p.updated_at
             case.urgent = p.urgent
             case.open_key = None if p.status.is_final else case.open_key
             session.add(case)
+
+
+async def _register(session: AsyncSession, case: Case, parcel: CaseShipment) -> None:
+    """Stores the case's parcel once (a retried step finds it there); a number already known is left as it is."""
+    known = select(Shipment.id).where(Shipment.carrier == parcel.carrier, Shipment.tracking_no == parcel.tracking_no)
+    if (await session.exec(known)).first() is None:
+        session.add(
+            Shipment(
+                order_id=case.order_id,
+                case_id=case.case_id,
+                direction=parcel.direction,
+                carrier=parcel.carrier,
+                tracking_no=parcel.tracking_no,
+            )
+        )
 
 
 def _chained(case: Case, seq: int, draft: EventDraft) -> CaseEvent:

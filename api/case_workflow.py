@@ -24,7 +24,7 @@ from rulebook.enums import CaseStatus, Party
 from settings import Settings
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
-from workflows.messages import ActionRequest, CaseInput, EvidenceAdded
+from workflows.messages import ActionRequest, CaseInput, EvidenceAdded, TrackingUpdate
 
 log = logging.getLogger("api")
 
@@ -93,6 +93,28 @@ async def add_evidence(client: Client, case: Case, added: EvidenceAdded) -> None
         _raise_api_error(error, case, f"cannot add evidence to a case that is {case.status}")
 
 
+async def send_tracking(client: Client, case: Case, update: TrackingUpdate) -> bool:
+    """Forwards a tracking event of the case's parcel; False when the case no longer takes it (closed, moved on).
+    The update id is the event's own key, so a repeated event is one update (and the workflow ignores it anyway).
+    """
+    handle = client.get_workflow_handle_for(CaseWorkflow.run, case.workflow_id)
+    try:
+        await handle.execute_update(CaseWorkflow.tracking, update, id=f"tracking-{update.key}")
+    except Exception as error:
+        if _not_taken(error):
+            return False
+        _raise_api_error(error, case, f"case {case.case_id} is {case.status}")
+    return True
+
+
+def _not_taken(error: Exception) -> bool:
+    """The workflow refused the update (its validator) or has completed."""
+    if isinstance(error, WorkflowUpdateFailedError):
+        cause = error.cause
+        return isinstance(cause, ApplicationError) and cause.type in ("invalid_state", "invalid_request")
+    return isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND
+
+
 def _raise_api_error(error: Exception, case: Case, closed_message: str) -> NoReturn:
     """Temporal's failure of an update, as the API's error."""
     if isinstance(error, WorkflowUpdateFailedError):
@@ -121,6 +143,8 @@ def _refused(cause: BaseException, case: Case) -> NoReturn:
         raise Forbidden(cause.message) from cause
     if cause.type == "invalid_amount":
         raise Unprocessable(cause.message, code="invalid_amount") from cause
+    if cause.type == "invalid_request":
+        raise Unprocessable(cause.message, code="invalid_request") from cause
     raise ApiError(cause.message, http_status=500, code="action_failed") from cause
 
 

@@ -1,4 +1,8 @@
-"""Orders pushed by the integration, with the listing snapshot taken at purchase, and their shipments."""
+"""Orders pushed by the integration, with the listing snapshot taken at purchase, and their shipments.
+
+A shipment is the order's own (`outbound`, pushed by the integration) or a case's parcel (a buyer's `return`, an
+exchange's `replacement`, stored by the case workflow with its `case_id`); tracking events find either by number.
+"""
 
 from datetime import datetime
 from typing import Any
@@ -7,7 +11,7 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.types import EnumText, UTCDateTime, utcnow
-from rulebook.enums import TrackingStatus
+from rulebook.enums import ShipmentDirection, TrackingStatus
 
 
 class Order(SQLModel, table=True):
@@ -33,6 +37,12 @@ class Shipment(SQLModel, table=True):
     carrier: str = Field(max_length=64)
     tracking_no: str = Field(index=True, max_length=64)
     warehouse_id: str | None = Field(default=None, max_length=64)
+    direction: ShipmentDirection = Field(
+        default=ShipmentDirection.OUTBOUND,
+        sa_type=EnumText(ShipmentDirection),
+        sa_column_kwargs={"server_default": ShipmentDirection.OUTBOUND.value},
+    )
+    case_id: str | None = Field(default=None, foreign_key="cases.case_id", index=True, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

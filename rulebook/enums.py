@@ -31,6 +31,7 @@ class CaseStatus(StrEnum):
     RETURN_IN_TRANSIT = "return_in_transit"
     AWAITING_RECEIPT = "awaiting_receipt"
     AWAITING_REPLACEMENT = "awaiting_replacement"
+    REPLACEMENT_IN_TRANSIT = "replacement_in_transit"  # exchange: the replacement is on its way to the buyer
     IN_ARBITRATION = "in_arbitration"
     RESOLVED = "resolved"
     REJECTED = "rejected"
@@ -95,6 +96,14 @@ class TrackingStatus(StrEnum):
     DELIVERED = "delivered"
     EXCEPTION = "exception"
     RETURNED = "returned"
+
+
+class ShipmentDirection(StrEnum):
+    """Which way a parcel goes: the order's own shipment, a buyer's return, an exchange's replacement."""
+
+    OUTBOUND = "outbound"
+    RETURN = "return"
+    REPLACEMENT = "replacement"
 
 
 class ShipmentState(StrEnum):

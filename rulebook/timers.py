@@ -52,6 +52,18 @@ class Timers:
     agent: timedelta = DEFAULTS[TimerId.T_AGENT]
     stall: timedelta = DEFAULTS[TimerId.T_STALL]
 
+    def wait(self, timer: TimerId) -> timedelta:
+        """How long the wait named `timer` lasts (T-MISSED is a scan's period, not a case's wait)."""
+        waits = {
+            TimerId.T_MERCHANT: self.merchant,
+            TimerId.T_BUYER_SHIP: self.buyer_ship,
+            TimerId.T_RECEIPT: self.receipt,
+            TimerId.T_BUYER_REPLY: self.buyer_reply,
+            TimerId.T_AGENT: self.agent,
+            TimerId.T_STALL: self.stall,
+        }
+        return waits[timer]
+
 
 def deadline(started_at: datetime, wait: timedelta) -> datetime:
     """When a wait that started at `started_at` runs out."""

@@ -21,10 +21,13 @@ class Transition:
     roles: frozenset[Role]
     to: CaseStatus | None  # None: decided by the outcome (see `status_after`) or unchanged for `message`
     needs_proposal: bool = False
+    before_goods_sent: bool = False  # only while the goods have not been sent back (a return's withdrawal)
 
 
-def _t(status: S, action: A, roles: set[R], to: S | None, needs_proposal: bool = False) -> Transition:
-    return Transition(status, action, frozenset(roles), to, needs_proposal)
+def _t(
+    status: S, action: A, roles: set[R], to: S | None, needs_proposal: bool = False, before_goods_sent: bool = False
+) -> Transition:
+    return Transition(status, action, frozenset(roles), to, needs_proposal, before_goods_sent)
 
 
 _REFUND_ONLY: tuple[Transition, ...] = (
@@ -59,8 +62,8 @@ _ANSWERS: tuple[Transition, ...] = (
 )
 
 # Goods go back: approval with a return address, the buyer ships within T-BUYER-SHIP, tracking moves the case to
-# in transit and delivered (system events, not actions), the merchant confirms receipt (`to=None`: a bad condition
-# goes to arbitration, a good one on to the refund or the replacement).
+# awaiting receipt when it says delivered (system events, not actions), the merchant confirms receipt (`to=None`:
+# a bad condition goes to arbitration, a good one on to the refund or the replacement; see `rulebook.returns`).
 _RETURN: tuple[Transition, ...] = (
     _t(S.AWAITING_MERCHANT, A.APPROVE, {R.MERCHANT}, S.AWAITING_RETURN_SHIPMENT),
     *_ANSWERS,
@@ -70,11 +73,21 @@ _RETURN: tuple[Transition, ...] = (
     _t(S.AWAITING_RECEIPT, A.ESCALATE, {R.BUYER, R.MERCHANT}, S.IN_ARBITRATION),
 )
 
-# The replacement ships; the case closes when tracking says it was delivered (`to=None`: unchanged until then).
+# The replacement ships and the case closes when tracking says it was delivered. A merchant out of stock for the
+# replacement offers money instead (`propose`), which the buyer accepts or declines as any proposal.
 _EXCHANGE: tuple[Transition, ...] = (
     *_RETURN,
-    _t(S.AWAITING_REPLACEMENT, A.SHIP_REPLACEMENT, {R.MERCHANT}, None),
+    _t(S.AWAITING_REPLACEMENT, A.SHIP_REPLACEMENT, {R.MERCHANT}, S.REPLACEMENT_IN_TRANSIT),
+    _t(S.AWAITING_REPLACEMENT, A.PROPOSE, {R.MERCHANT}, S.AWAITING_BUYER),
     _t(S.AWAITING_REPLACEMENT, A.ESCALATE, {R.BUYER}, S.IN_ARBITRATION),
+    _t(S.REPLACEMENT_IN_TRANSIT, A.ESCALATE, {R.BUYER}, S.IN_ARBITRATION),
+)
+
+# A buyer may withdraw a return while nothing irreversible has happened: until the goods are sent back.
+_BEFORE_SHIPPING = (S.AWAITING_MERCHANT, S.AWAITING_BUYER, S.AWAITING_RETURN_SHIPMENT, S.IN_ARBITRATION)
+_EVERY_RETURN: tuple[Transition, ...] = (
+    *(t for t in _EVERY_KIND if t.action != A.WITHDRAW),
+    *(_t(status, A.WITHDRAW, {R.BUYER}, S.WITHDRAWN, before_goods_sent=True) for status in _BEFORE_SHIPPING),
 )
 
 # The merchant checks with the courier, then reships or refunds (approve) or rejects with the courier's record.
@@ -90,8 +103,8 @@ _EXCEPTION: tuple[Transition, ...] = (
 
 TABLE: dict[CaseKind, tuple[Transition, ...]] = {
     CaseKind.REFUND_ONLY: _REFUND_ONLY + _EVERY_KIND,
-    CaseKind.RETURN_REFUND: _RETURN + _EVERY_KIND,
-    CaseKind.EXCHANGE: _EXCHANGE + _EVERY_KIND,
+    CaseKind.RETURN_REFUND: _RETURN + _EVERY_RETURN,
+    CaseKind.EXCHANGE: _EXCHANGE + _EVERY_RETURN,
     CaseKind.NOT_RECEIVED: _NOT_RECEIVED + _EVERY_KIND,
     CaseKind.LOGISTICS_STALLED: _EXCEPTION,
     CaseKind.MISSED_SHIPMENT: _EXCEPTION,
@@ -103,9 +116,10 @@ AWAITING: dict[CaseStatus, Party | None] = {
     S.AWAITING_MERCHANT: Party.MERCHANT,
     S.AWAITING_BUYER: Party.BUYER,
     S.AWAITING_RETURN_SHIPMENT: Party.BUYER,
-    S.RETURN_IN_TRANSIT: None,
+    S.RETURN_IN_TRANSIT: None,  # the courier carries the goods: no party's move (a T-STALL deadline still runs)
     S.AWAITING_RECEIPT: Party.MERCHANT,
     S.AWAITING_REPLACEMENT: Party.MERCHANT,
+    S.REPLACEMENT_IN_TRANSIT: None,
     S.IN_ARBITRATION: Party.AGENT,
     S.RESOLVED: None,
     S.REJECTED: None,
@@ -127,12 +141,18 @@ def supported(kind: CaseKind) -> bool:
     return kind in TABLE
 
 
-def allowed_actions(kind: CaseKind, status: CaseStatus, role: Role, proposal_pending: bool = False) -> list[Action]:
+def allowed_actions(
+    kind: CaseKind, status: CaseStatus, role: Role, proposal_pending: bool = False, goods_sent: bool = False
+) -> list[Action]:
     return [
         t.action
         for t in TABLE.get(kind, ())
-        if t.status == status and role in t.roles and (proposal_pending or not t.needs_proposal)
+        if t.status == status and role in t.roles and _holds(t, proposal_pending, goods_sent)
     ]
+
+
+def _holds(t: Transition, proposal_pending: bool, goods_sent: bool) -> bool:
+    return (proposal_pending or not t.needs_proposal) and not (goods_sent and t.before_goods_sent)
 
 
 def role_may(kind: CaseKind, action: Action, role: Role) -> bool:
@@ -140,14 +160,23 @@ def role_may(kind: CaseKind, action: Action, role: Role) -> bool:
     return any(t.action == action and role in t.roles for t in TABLE.get(kind, ()))
 
 
-def check(kind: CaseKind, status: CaseStatus, action: Action, role: Role, proposal_pending: bool = False) -> Transition:
+def check(
+    kind: CaseKind,
+    status: CaseStatus,
+    action: Action,
+    role: Role,
+    proposal_pending: bool = False,
+    goods_sent: bool = False,
+) -> Transition:
     """The transition `role` takes with `action`, or TransitionRefused saying why not."""
     candidates = [t for t in TABLE.get(kind, ()) if t.action == action]
     if candidates and not any(role in t.roles for t in candidates):
         raise TransitionRefused("forbidden", f"a {role} cannot {action} a {kind} case", status)
     for t in candidates:
-        if t.status == status and role in t.roles and (proposal_pending or not t.needs_proposal):
+        if t.status == status and role in t.roles and _holds(t, proposal_pending, goods_sent):
             return t
+    if any(t.status == status and t.before_goods_sent for t in candidates):
+        raise TransitionRefused("invalid_state", f"cannot {action}: the goods were sent back", status)
     if any(t.status == status for t in candidates):
         raise TransitionRefused("invalid_state", f"there is no proposal to {action.split('_')[0]}", status)
     raise TransitionRefused("invalid_state", f"cannot {action} a case that is {status}", status)

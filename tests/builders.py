@@ -60,6 +60,7 @@ async def add_case(
     amount_cents: int | None = None,
     reason: ReasonCode = ReasonCode.OTHER,
     timers: Timers | None = None,
+    kind: CaseKind = CaseKind.REFUND_ONLY,
 ) -> CaseInput:
     case_id = uuid.uuid4().hex[:16]
     amount = order.total_cents if amount_cents is None else amount_cents
@@ -67,20 +68,20 @@ async def add_case(
         session.add(
             Case(
                 case_id=case_id,
-                kind=CaseKind.REFUND_ONLY,
+                kind=kind,
                 status=CaseStatus.AWAITING_MERCHANT,
                 order_id=order.order_id,
                 buyer_id=order.buyer_id,
                 shop_id=order.shop_id,
                 amount_cents=amount,
                 reason=reason,
-                open_key=open_key(order.order_id, CaseKind.REFUND_ONLY),
+                open_key=open_key(order.order_id, kind),
                 workflow_id=f"case-{case_id}",
             )
         )
     return CaseInput(
         case_id=case_id,
-        kind=CaseKind.REFUND_ONLY,
+        kind=kind,
         order_id=order.order_id,
         buyer_id=order.buyer_id,
         shop_id=order.shop_id,

@@ -14,15 +14,17 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
-from rulebook import commands, decide, transitions
+from rulebook import commands, decide, returns, transitions
 from rulebook.decisions import Decision
 from rulebook.enums import Action, CaseStatus, Outcome, Party, Role
 from rulebook.facts import CaseFacts
+from rulebook.returns import Stage
 from workflows import search_attributes as sa
 from workflows.messages import (
     PLATFORM_ID,
     ActionRequest,
     CaseInput,
+    CaseShipment,
     EventDraft,
     EvidenceAdded,
     MoneyMove,
@@ -30,6 +32,7 @@ from workflows.messages import (
     Projection,
     StepRecord,
 )
+from workflows.returns import Goods, GoodsJourney
 
 with workflow.unsafe.imports_passed_through():
     from activities.facts import FactsActivities
@@ -42,7 +45,7 @@ MONEY_KINDS = {Outcome.REFUND: "refund", Outcome.PARTIAL_REFUND: "refund", Outco
 
 
 @workflow.defn
-class CaseWorkflow:
+class CaseWorkflow(GoodsJourney):
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
         self._case = case
@@ -56,6 +59,7 @@ class CaseWorkflow:
         self._money_moves = 0
         self._version = 0
         self._opened = False
+        self._goods = Goods()  # return_refund and exchange: the goods' way back (workflows/returns.py)
         self._lock = asyncio.Lock()
 
     @workflow.run
@@ -123,10 +127,11 @@ class CaseWorkflow:
 
     async def _wait_for_move_or_deadline(self) -> None:
         version = self._version
-        if self._deadline is None:
+        wake_at = self._wake_at()
+        if wake_at is None:
             await workflow.wait_condition(lambda: self._version != version)
             return
-        remaining = self._deadline - workflow.now()
+        remaining = wake_at - workflow.now()
         if remaining > timedelta(0):
             try:
                 await workflow.wait_condition(lambda: self._version != version, timeout=remaining)
@@ -135,7 +140,7 @@ class CaseWorkflow:
                 pass
         async with self._lock:
             if self._version == version:
-                await self._on_deadline()
+                await (self._warn_buyer() if self._warning_due() else self._on_deadline())
 
     async def _on_deadline(self) -> None:
         status = self._status
@@ -157,6 +162,8 @@ class CaseWorkflow:
             self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
             reminder = {"timer": "T-AGENT", "raised": True, "next_deadline": self._iso_deadline()}
             await self._record(self._event("agent_reminder", Role.SYSTEM, PLATFORM_ID, reminder))
+        elif status in returns.GOODS_WAITS:
+            await self._goods_deadline()
 
     # --- commands -------------------------------------------------------------------------------
 
@@ -169,9 +176,13 @@ class CaseWorkflow:
     def _check(self, request: ActionRequest) -> None:
         self._check_open()
         try:
-            transitions.check(self._case.kind, self._status, request.action, request.role, self._proposal is not None)
+            goods_sent = self._goods.stage != Stage.AWAITED
+            kind, status, proposed = self._case.kind, self._status, self._proposal is not None
+            transitions.check(kind, status, request.action, request.role, proposed, goods_sent)
         except transitions.TransitionRefused as refused:
             raise ApplicationError(refused.message, {"status": self._status}, type=refused.code) from None
+        if request.action in returns.GOODS_ACTIONS:
+            self._check_goods(request)
         if request.amount_cents is not None and request.amount_cents > self._refundable:
             raise ApplicationError(
                 f"amount exceeds the refundable {self._refundable} fen", {"status": self._status}, type="invalid_amount"
@@ -183,7 +194,8 @@ class CaseWorkflow:
             await self._record(self._event("message", *actor, {"text": request.message}))
         elif request.action == Action.APPROVE:
             approved = self._event("merchant_approved", *actor, {"return_address": request.return_address})
-            grant = commands.merchant_approval(self._case.amount_cents, self._refundable)
+            self._goods.return_address = request.return_address
+            grant = returns.approval(self._case.kind, self._case.amount_cents, self._refundable)
             await self._apply(grant, request.role, [approved], request.actor_id)
         elif request.action == Action.REJECT:
             self._wait_on(CaseStatus.AWAITING_BUYER, self._case.timers.buyer_reply)
@@ -215,6 +227,8 @@ class CaseWorkflow:
             outcome = request.outcome or Outcome.REJECT
             ruling = commands.agent_ruling(outcome, request.amount_cents, request.rationale or "", self._refundable)
             await self._apply(ruling, request.role, actor_id=request.actor_id)
+        elif request.action in returns.GOODS_ACTIONS:
+            await self._goods_action(request)
 
     async def _accept_proposal(self, request: ActionRequest) -> None:
         proposal = self._proposal or {}
@@ -244,6 +258,10 @@ class CaseWorkflow:
             "rationale": decision.rationale_zh,
             "rationale_en": decision.rationale_en,
         }
+        goods_step = returns.after_grant(self._case.kind, decision.outcome, self._goods.stage)
+        if goods_step is not None:
+            await self._grant_goods(decision, goods_step, events)
+            return
         if decision.outcome in MONEY_KINDS and decision.amount_cents > 0:
             receipt = await self._move_money(MONEY_KINDS[decision.outcome], decision.amount_cents)
             executed = "refund_executed" if MONEY_KINDS[decision.outcome] == "refund" else "coupon_issued"
@@ -297,8 +315,8 @@ class CaseWorkflow:
     def _iso_deadline(self) -> str | None:
         return self._deadline.isoformat() if self._deadline else None
 
-    async def _record(self, *events: EventDraft) -> None:
-        step = StepRecord(self._case.case_id, self._seq + 1, tuple(events), self._projection())
+    async def _record(self, *events: EventDraft, shipments: tuple[CaseShipment, ...] = ()) -> None:
+        step = StepRecord(self._case.case_id, self._seq + 1, tuple(events), self._projection(), shipments)
         await workflow.execute_local_activity_method(
             CaseRecorder.record_step, step, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
         )
@@ -326,7 +344,7 @@ class CaseWorkflow:
         c = self._case
         who = transitions.AWAITING[self._status]
         head = f"{c.kind} · order {c.order_id} · ¥{c.amount_cents / 100:.2f} · {self._status}"
-        if who is None:
+        if self._status.is_final:
             outcome = self._decision["outcome"] if self._decision else self._status
             return f"{head} · closed ({outcome})"
-        return f"{head} · {who}'s move by {self._iso_deadline()}"
+        return f"{head} · {who or 'courier'}'s move by {self._iso_deadline()}"

@@ -4,7 +4,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rulebook.enums import Action, CaseKind, CaseStatus, Claim, EvidenceKind, Outcome, Party, Role
+from rulebook.enums import (
+    Action,
+    CaseKind,
+    CaseStatus,
+    Claim,
+    EvidenceKind,
+    Outcome,
+    Party,
+    Role,
+    ShipmentDirection,
+    TrackingStatus,
+)
 from rulebook.facts import Thresholds
 from rulebook.timers import Timers
 
@@ -40,6 +51,10 @@ class ActionRequest:
     return_address: str | None = None
     evidence_ids: tuple[str, ...] = ()
     claims: tuple[Claim, ...] = ()  # what a rejecting merchant says of the goods (R-WORN listens for these)
+    carrier: str | None = None  # ship_return, ship_replacement
+    tracking_no: str | None = None
+    condition_ok: bool | None = None  # confirm_receipt
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,30 @@ class EvidenceAdded:
     role: Role
     actor_id: str
     note: str = ""
+
+
+@dataclass(frozen=True)
+class TrackingUpdate:
+    """A logistics feed event for a parcel of the case (its return or its replacement), as the feed sent it."""
+
+    tracking_no: str
+    status: TrackingStatus
+    at: datetime
+    location: str = ""
+
+    @property
+    def key(self) -> str:
+        """The same event sent twice has the same key (the feed's own uniqueness: number, status, time)."""
+        return f"{self.tracking_no}|{self.status}|{self.at.timestamp()}"
+
+
+@dataclass(frozen=True)
+class CaseShipment:
+    """A parcel of the case stored with its step, so the logistics feed's events find their way to the case."""
+
+    direction: ShipmentDirection
+    carrier: str
+    tracking_no: str
 
 
 @dataclass(frozen=True)
@@ -84,6 +123,7 @@ class StepRecord:
     first_seq: int
     events: tuple[EventDraft, ...]
     projection: Projection
+    shipments: tuple[CaseShipment, ...] = ()
 
 
 @dataclass(frozen=True)

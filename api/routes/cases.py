@@ -18,7 +18,7 @@ from api.schemas.actions import ActionBody, to_request
 from api.schemas.cases import CaseCreate, CasePage, CasePublic
 from api.scoping import visible_cases, visible_orders
 from models.case import Case, open_key
-from models.order import Order
+from models.order import Order, Shipment
 from rulebook import transitions
 from rulebook.enums import CaseKind, CaseStatus, Party
 
@@ -89,6 +89,8 @@ async def act(
     request = to_request(action, caller)
     if not transitions.role_may(case.kind, request.action, caller.role):
         raise Forbidden(f"a {caller.role} cannot {request.action}")
+    if request.tracking_no is not None:
+        await _check_new_parcel(session, request.tracking_no)
     await send_action(client, case, request)
     await session.refresh(case)
     return CasePublic.of(case)
@@ -99,6 +101,13 @@ async def _own_order(session: AsyncSession, caller: Caller, order_id: str) -> Or
     if order is None:
         raise NotFound(f"no order {order_id}")
     return order
+
+
+async def _check_new_parcel(session: AsyncSession, tracking_no: str) -> None:
+    """A return or replacement parcel needs a number of its own: the logistics feed's events find it by number."""
+    known = select(Shipment.id).where(Shipment.tracking_no == tracking_no).limit(1)
+    if (await session.exec(known)).first() is not None:
+        raise Conflict(f"tracking number {tracking_no} belongs to another shipment", code="shipment_exists")
 
 
 def _check_request(body: CaseCreate, order: Order) -> None:

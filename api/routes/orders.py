@@ -11,6 +11,7 @@ from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.orders import OrderCreate, OrderPublic, ShipmentCreate, ShipmentPublic
 from api.scoping import visible_orders
 from models.order import Order, Shipment
+from rulebook.enums import ShipmentDirection
 
 router = APIRouter(prefix="/orders", tags=["integration"], route_class=IdempotentRoute)
 
@@ -55,7 +56,8 @@ def _times(body: OrderCreate) -> dict[str, object]:
 
 
 async def _public(session: AsyncSession, order: Order) -> OrderPublic:
-    rows = await session.exec(select(Shipment).where(Shipment.order_id == order.order_id).order_by(col(Shipment.id)))
+    outbound = (Shipment.order_id == order.order_id, Shipment.direction == ShipmentDirection.OUTBOUND)
+    rows = await session.exec(select(Shipment).where(*outbound).order_by(col(Shipment.id)))
     shipments = [ShipmentPublic.model_validate(s, from_attributes=True) for s in rows.all()]
     public = OrderPublic.model_validate(order, from_attributes=True)
     return public.model_copy(update={"shipments": shipments})

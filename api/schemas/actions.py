@@ -128,4 +128,8 @@ def to_request(body: ActionBody, caller: Caller) -> ActionRequest:
         return_address=data.get("return_address"),
         evidence_ids=tuple(data.get("evidence_ids", ())),
         claims=tuple(data.get("claims", ())),
+        carrier=data.get("carrier"),
+        tracking_no=data.get("tracking_no"),
+        condition_ok=data.get("condition_ok"),
+        note=data.get("note"),
     )

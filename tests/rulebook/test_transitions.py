@@ -110,9 +110,38 @@ def test_system_opened_exceptions_cannot_be_withdrawn(kind: CaseKind) -> None:
     "kind", [CaseKind.REFUND_ONLY, CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.NOT_RECEIVED]
 )
 @pytest.mark.parametrize("status", OPEN)
-def test_a_buyer_may_withdraw_an_open_request_and_an_agent_decide(kind: CaseKind, status: CaseStatus) -> None:
-    assert check(kind, status, A.WITHDRAW, R.BUYER).to == S.WITHDRAWN
+def test_an_agent_may_decide_an_open_request(kind: CaseKind, status: CaseStatus) -> None:
     assert check(kind, status, A.DECIDE, R.AGENT).to is None
+
+
+@pytest.mark.parametrize("kind", [CaseKind.REFUND_ONLY, CaseKind.NOT_RECEIVED])
+@pytest.mark.parametrize("status", OPEN)
+def test_a_buyer_may_withdraw_an_open_request(kind: CaseKind, status: CaseStatus) -> None:
+    assert check(kind, status, A.WITHDRAW, R.BUYER).to == S.WITHDRAWN
+
+
+BEFORE_SHIPPING = [S.AWAITING_MERCHANT, S.AWAITING_BUYER, S.AWAITING_RETURN_SHIPMENT, S.IN_ARBITRATION]
+
+
+@pytest.mark.parametrize("kind", [CaseKind.RETURN_REFUND, CaseKind.EXCHANGE])
+@pytest.mark.parametrize("status", OPEN)
+def test_a_return_may_be_withdrawn_only_until_the_goods_are_sent_back(kind: CaseKind, status: CaseStatus) -> None:
+    if status in BEFORE_SHIPPING:
+        assert check(kind, status, A.WITHDRAW, R.BUYER).to == S.WITHDRAWN
+    else:
+        with pytest.raises(TransitionRefused):
+            check(kind, status, A.WITHDRAW, R.BUYER)
+    with pytest.raises(TransitionRefused) as refused:
+        check(kind, status, A.WITHDRAW, R.BUYER, goods_sent=True)
+    assert refused.value.code == "invalid_state"
+    assert A.WITHDRAW not in allowed_actions(kind, status, R.BUYER, goods_sent=True)
+
+
+def test_an_exchange_ships_the_replacement_or_offers_money_when_out_of_stock() -> None:
+    kind = CaseKind.EXCHANGE
+    assert check(kind, S.AWAITING_REPLACEMENT, A.SHIP_REPLACEMENT, R.MERCHANT).to == S.REPLACEMENT_IN_TRANSIT
+    assert check(kind, S.AWAITING_REPLACEMENT, A.PROPOSE, R.MERCHANT).to == S.AWAITING_BUYER
+    assert check(kind, S.REPLACEMENT_IN_TRANSIT, A.ESCALATE, R.BUYER).to == S.IN_ARBITRATION
 
 
 def test_every_status_says_who_it_waits_on() -> None:

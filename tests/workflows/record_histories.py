@@ -1,13 +1,16 @@
-"""Records the case workflow's histories that `test_replay.py` replays: `python -m tests.workflows.record_histories`.
+"""Records the case workflow's histories that `test_replay.py` replays: `python -m tests.workflows.record_histories`
+(every scenario) or `python -m tests.workflows.record_histories NAME ...` (only those, e.g. a new scenario).
 
-Run it only when a change is meant to be incompatible *and* is put behind `workflow.patched`: the committed
-histories are the cases already running in production, and the current code must still replay them.
+Re-record an existing scenario only when a change is meant to be incompatible *and* is put behind
+`workflow.patched`: the committed histories are the cases already running in production, and the current code
+must still replay them.
 """
 
 import asyncio
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio.client import WorkflowHandle
@@ -16,12 +19,12 @@ from temporalio.testing import WorkflowEnvironment
 from activities.payments import FakePaymentProvider
 from models.db import create_engine, session_factory
 from models.migrate import upgrade_async
-from rulebook.enums import Action, CaseStatus, Outcome, Role
+from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Role, TrackingStatus
 from tests.builders import add_case, add_order
 from tests.support.temporal import start_time_skipping_env
 from worker import build_worker
 from workflows.case import CaseWorkflow
-from workflows.messages import ActionRequest, CaseInput
+from workflows.messages import ActionRequest, CaseInput, TrackingUpdate
 
 HISTORIES = Path(__file__).parent / "histories"
 QUEUE = "record-histories"
@@ -47,16 +50,29 @@ async def proposal_accepted(env: WorkflowEnvironment, handle: Handle, case: Case
     await handle.execute_update(CaseWorkflow.act, ActionRequest(Action.ACCEPT_PROPOSAL, Role.BUYER, case.buyer_id))
 
 
+async def return_refunded(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    approve = ActionRequest(Action.APPROVE, Role.MERCHANT, case.shop_id, return_address="退货仓 A")
+    await handle.execute_update(CaseWorkflow.act, approve)
+    ship = ActionRequest(Action.SHIP_RETURN, Role.BUYER, case.buyer_id, carrier="SF", tracking_no=f"R-{case.case_id}")
+    await handle.execute_update(CaseWorkflow.act, ship)
+    delivered = TrackingUpdate(f"R-{case.case_id}", TrackingStatus.DELIVERED, datetime.now(UTC), "仓库")
+    await handle.execute_update(CaseWorkflow.tracking, delivered)
+    confirm = ActionRequest(Action.CONFIRM_RECEIPT, Role.MERCHANT, case.shop_id, condition_ok=True)
+    await handle.execute_update(CaseWorkflow.act, confirm)
+
+
 Scenario = Callable[[WorkflowEnvironment, Handle, CaseInput], Awaitable[None]]
 SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "approved": (True, approved),
     "timed_out_then_decided": (True, timed_out_then_decided),
     "proposal_accepted": (True, proposal_accepted),
     "not_shipped_refunded_at_once": (False, None),
+    "return_refunded": (True, return_refunded),
 }
+KINDS = {"return_refunded": CaseKind.RETURN_REFUND}  # the others are refund_only
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite+aiosqlite:///{directory}/record.db"
         await upgrade_async(url)
@@ -64,8 +80,10 @@ async def main() -> None:
         sessions = session_factory(engine)
         env = await start_time_skipping_env()
         async with build_worker(env.client, sessions, FakePaymentProvider(), QUEUE):
-            for name, (shipped, scenario) in SCENARIOS.items():
-                case = await add_case(sessions, await add_order(sessions, shipped=shipped))
+            for name in names:
+                shipped, scenario = SCENARIOS[name]
+                order = await add_order(sessions, shipped=shipped)
+                case = await add_case(sessions, order, kind=KINDS.get(name, CaseKind.REFUND_ONLY))
                 handle = await env.client.start_workflow(
                     CaseWorkflow.run, case, id=f"case-{case.case_id}", task_queue=QUEUE
                 )
@@ -81,4 +99,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:] or list(SCENARIOS)))
