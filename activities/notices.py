@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from models.notification import TEXT_MAX
 from rulebook.enums import Party
 
 
@@ -240,4 +241,9 @@ CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
 
 def notices_for(event_type: str, data: dict[str, Any]) -> list[Notice]:
     render = CATALOG.get(event_type)
-    return render(data) if render else []
+    notices = render(data) if render else []
+    return [Notice(n.to, _fit(n.zh), _fit(n.en)) for n in notices]
+
+
+def _fit(text: str) -> str:
+    return text if len(text) <= TEXT_MAX else text[: TEXT_MAX - 1] + "…"

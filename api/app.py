@@ -6,13 +6,14 @@ One database engine and one Temporal client per process, built in the lifespan a
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
 from api.body_limit import BodyLimit
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.routes import cases, evidence, facts, health, logistics, notifications, orders, resolutions, timeline
 from api.services import Services
+from api.text import nul_free_parameters
 from models.db import create_engine, session_factory
 from settings import Settings, get_settings
 from worker import connect
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
         description="Refunds, returns, exchanges and order exceptions as durable cases. See api.md.",
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        dependencies=[Depends(nul_free_parameters)],
     )
     app.state.settings = settings
     app.add_middleware(BodyLimit, file_max_bytes=settings.evidence_max_bytes)

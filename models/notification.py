@@ -7,6 +7,8 @@ from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime
 
+TEXT_MAX = 500  # a message longer than this is cut, so storing it can never fail
+
 
 class Notification(SQLModel, table=True):
     __tablename__ = "notifications"
@@ -17,6 +19,6 @@ class Notification(SQLModel, table=True):
     event_seq: int
     recipient_role: str = Field(max_length=16)
     recipient_id: str = Field(index=True, max_length=64)  # buyer id, shop id, or "*" for every agent
-    text_zh: str = Field(max_length=500)
-    text_en: str = Field(max_length=500)
+    text_zh: str = Field(max_length=TEXT_MAX)
+    text_en: str = Field(max_length=TEXT_MAX)
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -48,7 +48,7 @@ async def upload_evidence(
     session: SessionDep,
     client: TemporalDep,
     store: EvidenceStoreDep,
-    note: Annotated[str, Form(max_length=1000)] = "",
+    note: Annotated[str, Form(max_length=1000, pattern=r"^[^\x00]*$")] = "",
 ) -> EvidencePublic:
     """Stores a file content-addressed by SHA-256 and puts it on the case's timeline."""
     if case.status.is_final:

@@ -3,15 +3,23 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from api.text import refuse_nul
 from rulebook.enums import TrackingStatus
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class Strict(BaseModel):
+    """Request bodies: unknown fields refused (no mass assignment), no NUL characters anywhere."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        return refuse_nul(data)
 
 
 class AfterSalesPolicy(Strict):

@@ -1,6 +1,7 @@
 """Progress messages: who hears of what, in Chinese and English."""
 
 from activities.notices import notices_for
+from models.notification import TEXT_MAX
 from rulebook.enums import Party
 
 
@@ -26,3 +27,9 @@ def test_a_timer_running_out_says_which_and_whose() -> None:
 
 def test_events_nobody_needs_to_hear_of_send_nothing() -> None:
     assert notices_for("case_closed", {"status": "resolved"}) == []
+
+
+def test_a_long_reason_is_cut_to_what_a_message_can_hold() -> None:
+    (to_buyer,) = notices_for("merchant_rejected", {"reason": "不" * 2000})
+    assert len(to_buyer.zh) == TEXT_MAX and to_buyer.zh.endswith("…")
+    assert len(to_buyer.en) <= TEXT_MAX

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import Case
 
 from rulebook.enums import Role
-from tests.api.helpers import OrderRef, auth, open_case, push_order
+from tests.api.helpers import OrderRef, auth, open_case, order_body, push_order
 
 EXAMPLES_PER_OPERATION = 25
 SEED = 20261124
@@ -118,3 +118,18 @@ async def test_odd_query_values_are_refused_cleanly(client: AsyncClient, text: s
     response = await client.get("/cases", params={"status": text, "cursor": text[:400]}, headers=order.buyer)
     assert response.status_code == 422
     assert set(response.json()["error"]) >= {"code", "message"}
+
+
+async def test_nul_characters_are_refused_in_bodies_paths_and_queries(client: AsyncClient) -> None:
+    order = await push_order(client)
+    system = auth(Role.SYSTEM, "feed")
+    in_body = await client.post("/orders", json=order_body("o-\x00-1", order.buyer_id, order.shop_id), headers=system)
+    in_path = await client.get("/orders/o%00x", headers=system)
+    in_query = await client.get("/notifications", params={"since": "\x00"}, headers=order.buyer)
+    case_id = (await open_case(client, order))["case_id"]
+    in_action = await client.post(
+        f"/cases/{case_id}/actions", json={"action": "message", "text": "hi\x00"}, headers=order.buyer
+    )
+
+    assert [r.status_code for r in (in_body, in_path, in_query, in_action)] == [422, 422, 422, 422]
+    assert in_path.json()["error"]["code"] == "invalid_characters"
