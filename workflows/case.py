@@ -95,11 +95,19 @@ class CaseWorkflow(GoodsJourney):
             data = dataclasses.asdict(added)
             role, actor_id = data.pop("role"), data.pop("actor_id")
             await self._record(self._event("evidence_added", role, actor_id, data))
+            if added.role == Role.BUYER and self._status == CaseStatus.AWAITING_MERCHANT:
+                await self._decide_at_once()
             return self._status
 
     @add_evidence.validator
     def _validate_evidence(self, added: EvidenceAdded) -> None:
         self._check_open()
+
+    async def _decide_at_once(self) -> None:
+        """The rules that need no merchant (R-SMALL) often need the buyer's photos, which come after opening."""
+        decision = decide.on_open(await self._facts())
+        if decision is not None:
+            await self._apply(decision, by=Role.SYSTEM)
 
     # --- opening and deadlines -------------------------------------------------------------------
 

@@ -15,9 +15,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.payments import FakePaymentProvider
 from models.case import Case
+from models.db import transaction
+from models.evidence import Evidence
 from models.ledger import LedgerEntry
 from models.timeline import CaseEvent
-from rulebook.enums import Action, CaseStatus, Claim, EvidenceKind, Outcome, Party, Role
+from rulebook.enums import Action, CaseStatus, Claim, EvidenceKind, Outcome, Party, ReasonCode, Role
 from tests.builders import add_case, add_order
 from tests.support.polling import eventually
 from workflows import search_attributes as sa
@@ -307,3 +309,43 @@ async def test_an_arbitration_left_past_t_agent_is_raised_and_reminded_never_dec
     assert attributes["Urgent"] is True
     ruling = ActionRequest(Action.DECIDE, Role.AGENT, "agent-2", outcome=Outcome.REFUND, rationale="证据支持买家")
     assert await handle.execute_update(CaseWorkflow.act, ruling) == CaseStatus.RESOLVED
+
+
+async def _photo_on_file(sessions: Sessions, case: CaseInput, evidence_id: str) -> EvidenceAdded:
+    sha = "cd" * 32
+    async with transaction(sessions) as session:
+        session.add(
+            Evidence(
+                evidence_id=evidence_id, case_id=case.case_id, kind=EvidenceKind.PHOTO, sha256=sha, size_bytes=10,
+                media_type="image/png", storage_key=f"{case.case_id}/{sha}.png", note="两个压坏的水果",
+                uploaded_by_role="buyer", uploaded_by_id=case.buyer_id,
+            )
+        )  # fmt: skip
+    return EvidenceAdded(evidence_id, EvidenceKind.PHOTO, sha, "image/png", 10, Role.BUYER, case.buyer_id)
+
+
+@pytest.mark.parametrize(("asked", "settled_at_once"), [(1500, True), (2500, False)])
+async def test_small_damage_shown_by_the_buyers_photo_is_refunded_at_once_without_the_merchant(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    sessions: Sessions,
+    payments: FakePaymentProvider,
+    asked: int,
+    settled_at_once: bool,
+) -> None:
+    case = await add_case(sessions, await add_order(sessions), amount_cents=asked, reason=ReasonCode.DAMAGED)
+    handle = await start(time_skipping_env, task_queue, case)
+    assert (await stored(sessions, case.case_id)).status == CaseStatus.AWAITING_MERCHANT  # no photo yet
+
+    photo = await _photo_on_file(sessions, case, f"ev-{case.case_id}")
+    status = await handle.execute_update(CaseWorkflow.add_evidence, photo)
+
+    if settled_at_once:
+        decided = await stored(sessions, case.case_id)
+        assert (status, decided.decision is not None) == (CaseStatus.RESOLVED, True)
+        assert decided.decision is not None and "R-SMALL" in decided.decision["rules"]
+        assert [e.amount_cents for e in await ledger(sessions, case.case_id)] == [asked]
+        assert paid(payments, case) == [f"case-{case.case_id}:refund:1"]
+    else:
+        assert status == CaseStatus.AWAITING_MERCHANT and await ledger(sessions, case.case_id) == []
+        await handle.execute_update(CaseWorkflow.act, ActionRequest(Action.WITHDRAW, Role.BUYER, case.buyer_id))
