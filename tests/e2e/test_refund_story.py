@@ -15,6 +15,7 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 
 from api.auth import issue_token
+from tests.api.helpers import order_body
 from tests.e2e.conftest import JWT_SECRET, T_MERCHANT_SECONDS, Service
 
 pytestmark = pytest.mark.e2e
@@ -23,39 +24,6 @@ TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 
 def token(role: str, sub: str, shop_id: str | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(JWT_SECRET, sub=sub, role=role, shop_id=shop_id)}"}
-
-
-def order_body(order_id: str, buyer: str, shop: str) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    policy = {"seven_day_return": True, "returnable_with_tags_only": False, "washable": True, "perishable": False}
-    return {
-        "order_id": order_id,
-        "buyer_id": buyer,
-        "shop_id": shop,
-        "items": [
-            {
-                "sku": "tee-1",
-                "title": "纯棉T恤",
-                "quantity": 1,
-                "unit_price_cents": 9900,
-                "spec": "L",
-                "category": "apparel",
-                "listing": {"after_sales_policy": {**policy, "custom_made": False}, "description": "纯棉,可机洗"},
-            }
-        ],
-        "total_cents": 9900,
-        "paid_at": (now - timedelta(days=3)).isoformat(),
-        "ship_by": (now - timedelta(days=2)).isoformat(),
-        "shipping_address": {
-            "name": "张三",
-            "phone": "13800000000",
-            "province": "上海",
-            "city": "上海",
-            "district": "浦东",
-            "street": "世纪大道1号",
-            "unit": "3-201",
-        },
-    }
 
 
 async def delivered_order(http: httpx.AsyncClient, buyer: str, shop: str, *, ship: bool = True) -> str:

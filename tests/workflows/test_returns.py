@@ -30,7 +30,7 @@ from rulebook.enums import (
 )
 from tests.builders import add_case, add_order, new_id
 from tests.support.polling import eventually
-from tests.workflows.test_case_workflow import event_types, ledger, merchant, paid, start, stored
+from tests.workflows.support import event_types, ledger, merchant, paid, start, stored
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionRequest, CaseInput, TrackingUpdate
 
