@@ -5,10 +5,20 @@ buyer's silence all become decisions or statuses here, capped so that no command
 """
 
 from rulebook.decisions import Decision
-from rulebook.enums import CaseStatus, Outcome
+from rulebook.enums import CaseKind, CaseStatus, Outcome
 
 AGENT_RULE = "AGENT-DECISION"  # an agent's ruling overrides the rules, with the agent's written rationale
 CASH_OUTCOMES = frozenset({Outcome.REFUND, Outcome.PARTIAL_REFUND, Outcome.RETURN_REFUND, Outcome.COUPON})
+
+
+def carried_out(kind: CaseKind, outcome: Outcome) -> bool:
+    """Whether a party may choose `outcome` on a `kind` case: goods move only on return and exchange cases, and
+    no reshipment can be made yet, so such a choice is refused rather than closed as resolved with nothing done."""
+    if outcome == Outcome.RESHIP:
+        return False
+    if outcome in (Outcome.EXCHANGE, Outcome.RETURN_REFUND):
+        return kind in (CaseKind.RETURN_REFUND, CaseKind.EXCHANGE)
+    return True
 
 
 def refundable(asked_cents: int, paid_cents: int, refunded_cents: int) -> int:

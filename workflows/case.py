@@ -191,6 +191,9 @@ class CaseWorkflow(GoodsJourney):
             raise ApplicationError(refused.message, {"status": self._status}, type=refused.code) from None
         if request.action in returns.GOODS_ACTIONS:
             self._check_goods(request)
+        if request.outcome is not None and not commands.carried_out(self._case.kind, request.outcome):
+            message = f"{request.outcome} cannot be carried out on a {self._case.kind} case"
+            raise ApplicationError(message, {"status": self._status}, type="invalid_request")
         if request.amount_cents is not None and request.amount_cents > self._refundable:
             raise ApplicationError(
                 f"amount exceeds the refundable {self._refundable} fen", {"status": self._status}, type="invalid_amount"

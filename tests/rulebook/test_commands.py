@@ -3,7 +3,7 @@
 import pytest
 
 from rulebook import commands
-from rulebook.enums import CaseStatus, Outcome
+from rulebook.enums import CaseKind, CaseStatus, Outcome
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,20 @@ def test_an_accepted_proposal_moves_the_proposed_amount_and_never_more_than_is_l
 def test_a_buyer_who_lets_t_buyer_reply_run_out() -> None:
     assert commands.after_buyer_silence(proposal_pending=True) == CaseStatus.IN_ARBITRATION
     assert commands.after_buyer_silence(proposal_pending=False) == CaseStatus.REJECTED
+
+
+@pytest.mark.parametrize(
+    ("kind", "outcome", "allowed"),
+    [
+        (CaseKind.REFUND_ONLY, Outcome.PARTIAL_REFUND, True),
+        (CaseKind.REFUND_ONLY, Outcome.COUPON, True),
+        (CaseKind.REFUND_ONLY, Outcome.REJECT, True),
+        (CaseKind.REFUND_ONLY, Outcome.EXCHANGE, False),
+        (CaseKind.REFUND_ONLY, Outcome.RESHIP, False),
+        (CaseKind.RETURN_REFUND, Outcome.RETURN_REFUND, True),
+        (CaseKind.EXCHANGE, Outcome.EXCHANGE, True),
+        (CaseKind.EXCHANGE, Outcome.RESHIP, False),
+    ],
+)
+def test_only_outcomes_the_service_can_carry_out_may_be_chosen(kind: CaseKind, outcome: Outcome, allowed: bool) -> None:
+    assert commands.carried_out(kind, outcome) is allowed

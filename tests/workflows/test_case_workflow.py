@@ -304,3 +304,18 @@ async def test_small_damage_shown_by_the_buyers_photo_is_refunded_at_once_withou
     else:
         assert status == CaseStatus.AWAITING_MERCHANT and await ledger(sessions, case.case_id) == []
         await handle.execute_update(CaseWorkflow.act, ActionRequest(Action.WITHDRAW, Role.BUYER, case.buyer_id))
+
+
+async def test_a_proposal_the_service_cannot_carry_out_is_refused_and_the_case_waits_on(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    handle = await start(time_skipping_env, task_queue, case)
+    reship = merchant(case, Action.PROPOSE, outcome=Outcome.RESHIP, message="给您补发一件")
+
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(CaseWorkflow.act, reship)
+
+    assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "invalid_request"
+    assert (await stored(sessions, case.case_id)).status == CaseStatus.AWAITING_MERCHANT
+    await handle.execute_update(CaseWorkflow.act, ActionRequest(Action.WITHDRAW, Role.BUYER, case.buyer_id))
