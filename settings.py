@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     idempotency_ttl: Duration = timedelta(hours=24)
     small_claim_threshold_cents: int = 2000
     stall_coupon_cents: int = 500
+    scans: bool = True  # the worker keeps the exception scan's schedule (every T-MISSED) in place
 
     t_merchant: Duration = DEFAULTS[TimerId.T_MERCHANT]
     t_buyer_ship: Duration = DEFAULTS[TimerId.T_BUYER_SHIP]

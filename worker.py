@@ -8,7 +8,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -16,11 +27,16 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.facts import FactsActivities
 from activities.payments import FakePaymentProvider, MoneyActivities, PaymentProvider
 from activities.recording import CaseRecorder
+from activities.scans import ScanActivities
 from models.db import create_engine, session_factory
+from rulebook.facts import Thresholds
+from rulebook.timers import Timers
 from settings import get_settings
 from workflows.case import CaseWorkflow
+from workflows.messages import ScanRequest
+from workflows.scans import SCAN_SCHEDULE_ID, ScanWorkflow
 
-WORKFLOWS = [CaseWorkflow]
+WORKFLOWS = [CaseWorkflow, ScanWorkflow]
 # Pure, deterministic modules are loaded once rather than re-imported into every workflow's sandbox.
 RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("rulebook", "workflows.messages")
 
@@ -31,11 +47,16 @@ def build_worker(
     provider: PaymentProvider,
     task_queue: str,
     sticky_timeout: timedelta = timedelta(seconds=10),
+    timers: Timers | None = None,
+    thresholds: Thresholds | None = None,
 ) -> Worker:
+    """`timers` and `thresholds` are what the exception scan opens its cases with (the API's come from settings)."""
+    scans = ScanActivities(sessions, client, task_queue, timers or Timers(), thresholds or Thresholds())
     activities: list[Callable[..., Any]] = [
         CaseRecorder(sessions).record_step,
         FactsActivities(sessions).load_case_facts,
         MoneyActivities(sessions, provider).move_money,
+        scans.open_exception_cases,
     ]
     return Worker(
         client,
@@ -51,13 +72,47 @@ async def connect(address: str, namespace: str) -> Client:
     return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
 
 
+def scan_schedule(task_queue: str, every: timedelta) -> Schedule:
+    """The exception scan every T-MISSED; a run still going when the next is due makes it skip."""
+    action = ScheduleActionStartWorkflow(ScanWorkflow.run, ScanRequest(), id=SCAN_SCHEDULE_ID, task_queue=task_queue)
+    return Schedule(
+        action=action,
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_scan_schedule(client: Client, task_queue: str, every: timedelta) -> None:
+    """Creates the scan's schedule, or brings an existing one to the current T-MISSED and task queue; any number
+    of workers may run this at start."""
+    schedule = scan_schedule(task_queue, every)
+    try:
+        await client.create_schedule(SCAN_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+
+        def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(SCAN_SCHEDULE_ID).update(replace)
+
+
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
     engine = create_engine(settings.database_url)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     sessions = session_factory(engine)
-    worker = build_worker(client, sessions, FakePaymentProvider(), settings.task_queue, settings.worker_sticky_timeout)
+    worker = build_worker(
+        client,
+        sessions,
+        FakePaymentProvider(),
+        settings.task_queue,
+        settings.worker_sticky_timeout,
+        settings.case_timers(),
+        settings.case_thresholds(),
+    )
+    if settings.scans:
+        await ensure_scan_schedule(client, settings.task_queue, settings.t_missed)
     logging.info("worker on task queue %r at %s", settings.task_queue, settings.temporal_address)
     try:
         await worker.run()

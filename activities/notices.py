@@ -40,7 +40,13 @@ def _yuan(cents: Any) -> str:
     return f"¥{int(cents) / 100:.2f}"
 
 
+EXCEPTION_KINDS = frozenset({"logistics_stalled", "missed_shipment", "oversold"})
+EXCEPTION_ZH = {"logistics_stalled": "物流停滞", "missed_shipment": "超时未发货", "oversold": "超卖"}
+
+
 def _opened(d: dict[str, Any]) -> list[Notice]:
+    if d.get("kind") in EXCEPTION_KINDS:
+        return []  # the system opened it: the exception's alert speaks to both parties
     return [
         Notice(
             Party.BUYER,
@@ -53,6 +59,44 @@ def _opened(d: dict[str, Any]) -> list[Notice]:
             f"请在 {d['deadline']} 前处理,超时平台将自动介入。",
             f"A buyer opened a request (order {d['order_id']}, {_yuan(d['amount_cents'])}); reply by {d['deadline']} "
             "or the platform steps in.",
+        ),
+    ]
+
+
+def _exception_alert(d: dict[str, Any]) -> list[Notice]:
+    kind = str(d["kind"])
+    stalled = d.get("stalled_for_hours")
+    facts_zh = f",物流已 {stalled} 小时无更新" if stalled is not None else ""
+    facts_en = f"; no tracking update for {stalled} h" if stalled is not None else ""
+    menu = ", ".join(d.get("menu") or [])
+    return [
+        Notice(
+            Party.MERCHANT,
+            f"订单 {d['order_id']} 出现异常:{EXCEPTION_ZH.get(kind, kind)}{facts_zh}。"
+            f"请在 {d['deadline']} 前选择处理方案({menu})并上传凭证,超时平台将自动介入。",
+            f"Order {d['order_id']} has an exception: {kind}{facts_en}. Pick a resolution ({menu}) and upload "
+            f"your proof by {d['deadline']}, or the platform steps in.",
+        ),
+        Notice(
+            Party.BUYER,
+            f"您的订单 {d['order_id']} 出现{EXCEPTION_ZH.get(kind, kind)},已通知商家处理。",
+            f"Your order {d['order_id']} has a problem ({kind}); the merchant has been alerted.",
+        ),
+    ]
+
+
+def _reship_instructed(d: dict[str, Any]) -> list[Notice]:
+    note = f" {_clip(d['note'])}" if d.get("note") else ""
+    return [
+        Notice(
+            Party.MERCHANT,
+            f"请按所选方案({d['resolution']})为买家安排发货,并上传发货凭证。{note}",
+            f"Carry out {d['resolution']} for the buyer and upload the shipping proof.{note}",
+        ),
+        Notice(
+            Party.BUYER,
+            f"商家将为您重新安排发货({d['resolution']})。",
+            f"The merchant will send your goods again ({d['resolution']}).",
         ),
     ]
 
@@ -193,6 +237,15 @@ def _one(to: Party, zh: str, en: str) -> Callable[[dict[str, Any]], list[Notice]
 
 CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     "case_opened": _opened,
+    "exception_alert": _exception_alert,
+    "resolution_chosen": lambda d: [
+        Notice(
+            Party.BUYER,
+            f"商家已选择处理方案:{d['resolution']}。",
+            f"The merchant chose a resolution: {d['resolution']}.",
+        )
+    ],
+    "reshipment_instructed": _reship_instructed,
     "merchant_approved": _one(Party.BUYER, "商家已同意您的申请。", "The merchant approved your request."),
     "merchant_rejected": _rejected,
     "proposal_made": _proposed,

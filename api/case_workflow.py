@@ -14,17 +14,16 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError, Forbidden, InvalidState, Unavailable, Unprocessable
 from models.case import Case
-from rulebook.enums import CaseStatus, Party
 from settings import Settings
-from workflows import search_attributes as sa
+from workflows import starting
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionRequest, CaseInput, EvidenceAdded, TrackingUpdate
+from workflows.starting import start_operation
 
 log = logging.getLogger("api")
 
@@ -37,24 +36,7 @@ async def start_case(client: Client, case: Case, settings: Settings) -> None:
     """Starts the case's workflow and, in the same call, waits until it has stored the opening
     (and any instant decision): update-with-start, so a case decided at once cannot finish before we ask.
     """
-    start = WithStartWorkflowOperation(
-        CaseWorkflow.run,
-        case_input(case, settings),
-        id=case.workflow_id,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        task_queue=settings.task_queue,
-        search_attributes=sa.at_start(
-            kind=case.kind,
-            shop_id=case.shop_id,
-            buyer_id=case.buyer_id,
-            order_id=case.order_id,
-            status=CaseStatus.AWAITING_MERCHANT,
-            awaiting=Party.MERCHANT,
-            urgent=case.urgent,
-        ),
-        static_summary=_summary(case),
-        static_details=_details(case),
-    )
+    start = start_operation(case, case_input(case, settings), settings.task_queue)
     try:
         await client.execute_update_with_start_workflow(CaseWorkflow.opened, start_workflow_operation=start)
     except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateFailedError, RuntimeError) as error:
@@ -156,32 +138,4 @@ def _status_of(error: ApplicationError) -> str | None:
 
 def case_input(case: Case, settings: Settings) -> CaseInput:
     """The workflow's input for `case` (also what the facts activity reads the case with)."""
-    return CaseInput(
-        case_id=case.case_id,
-        kind=case.kind,
-        order_id=case.order_id,
-        buyer_id=case.buyer_id,
-        shop_id=case.shop_id,
-        amount_cents=case.amount_cents,
-        reason=case.reason,
-        urgent=case.urgent,
-        timers=settings.case_timers(),
-        thresholds=settings.case_thresholds(),
-    )
-
-
-def _summary(case: Case) -> str:
-    urgent = " · URGENT" if case.urgent else ""
-    amount = f"¥{case.amount_cents / 100:.2f}"
-    return f"{case.kind} · order {case.order_id} · {amount} · {case.buyer_id} → {case.shop_id}{urgent}"
-
-
-def _details(case: Case) -> str:
-    lines = [
-        f"**Case** {case.case_id} ({case.kind})",
-        f"**Order** {case.order_id} · buyer {case.buyer_id} · shop {case.shop_id}",
-        f"**Asked** ¥{case.amount_cents / 100:.2f} · reason {case.reason}",
-    ]
-    if case.description:
-        lines.append(f"**Buyer says** {case.description[:500]}")
-    return "\n\n".join(lines)
+    return starting.case_input(case, settings.case_timers(), settings.case_thresholds())

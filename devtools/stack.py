@@ -80,7 +80,7 @@ async def running_service(directory: Path, settings: Mapping[str, str]) -> Async
     The database must already be migrated and Temporal must answer at AFTERSALES_TEMPORAL_ADDRESS.
     """
     port = free_port()
-    env = {**os.environ, **settings}
+    env = {**os.environ, "AFTERSALES_SCANS": "false", **settings}  # tests and benchmarks run scans themselves
     api_argv = ["-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)]
     worker = await _spawn([sys.executable, "worker.py"], env, directory / "worker.log")
     api = await _spawn([sys.executable, *api_argv], env, directory / "api.log")

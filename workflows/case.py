@@ -14,12 +14,13 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
-from rulebook import commands, decide, returns, transitions
+from rulebook import commands, decide, exceptions, returns, transitions
 from rulebook.decisions import Decision
-from rulebook.enums import Action, CaseStatus, Outcome, Party, Role
+from rulebook.enums import Action, CaseStatus, Outcome, Party, Resolution, Role
 from rulebook.facts import CaseFacts
 from rulebook.returns import Stage
 from workflows import search_attributes as sa
+from workflows.exceptions import ExceptionDesk
 from workflows.messages import (
     PLATFORM_ID,
     ActionRequest,
@@ -45,7 +46,7 @@ MONEY_KINDS = {Outcome.REFUND: "refund", Outcome.PARTIAL_REFUND: "refund", Outco
 
 
 @workflow.defn
-class CaseWorkflow(GoodsJourney):
+class CaseWorkflow(GoodsJourney, ExceptionDesk):
     @workflow.init
     def __init__(self, case: CaseInput) -> None:
         self._case = case
@@ -60,6 +61,7 @@ class CaseWorkflow(GoodsJourney):
         self._version = 0
         self._opened = False
         self._goods = Goods()  # return_refund and exchange: the goods' way back (workflows/returns.py)
+        self._menu: tuple[Resolution, ...] = ()  # order exceptions: the §7 menu (workflows/exceptions.py)
         self._lock = asyncio.Lock()
 
     @workflow.run
@@ -125,10 +127,15 @@ class CaseWorkflow(GoodsJourney):
             "urgent_rules": list(urgency.rules),
             "offer_first": list(urgency.resolutions),
         }
-        opened = self._event("case_opened", Role.BUYER, self._case.buyer_id, {**data, "deadline": self._iso_deadline()})
+        opener = (Role.BUYER, self._case.buyer_id)
+        alert: list[EventDraft] = []
+        if exceptions.is_exception(self._case.kind):  # opened by the system's scan; the merchant is alerted
+            opener = (Role.SYSTEM, PLATFORM_ID)
+            alert = [self._exception_alert(facts, urgency.urgent, self._iso_deadline())]
+        opened = self._event("case_opened", *opener, {**data, "deadline": self._iso_deadline()})
         decision = decide.on_open(facts)
         if decision is None:
-            await self._record(opened)
+            await self._record(opened, *alert)
         else:
             await self._apply(decision, by=Role.SYSTEM, before=[opened])
         self._opened = True
@@ -191,6 +198,8 @@ class CaseWorkflow(GoodsJourney):
             raise ApplicationError(refused.message, {"status": self._status}, type=refused.code) from None
         if request.action in returns.GOODS_ACTIONS:
             self._check_goods(request)
+        if request.action == Action.RESOLVE:
+            self._check_resolution(request)
         if request.outcome is not None and not commands.carried_out(self._case.kind, request.outcome):
             message = f"{request.outcome} cannot be carried out on a {self._case.kind} case"
             raise ApplicationError(message, {"status": self._status}, type="invalid_request")
@@ -240,6 +249,8 @@ class CaseWorkflow(GoodsJourney):
             await self._apply(ruling, request.role, actor_id=request.actor_id)
         elif request.action in returns.GOODS_ACTIONS:
             await self._goods_action(request)
+        elif request.action == Action.RESOLVE:
+            await self._resolve(request)
 
     async def _accept_proposal(self, request: ActionRequest) -> None:
         proposal = self._proposal or {}

@@ -12,6 +12,7 @@ from rulebook.enums import (
     EvidenceKind,
     Outcome,
     Party,
+    Resolution,
     Role,
     ShipmentDirection,
     TrackingStatus,
@@ -55,6 +56,23 @@ class ActionRequest:
     tracking_no: str | None = None
     condition_ok: bool | None = None  # confirm_receipt
     note: str | None = None
+    resolution: Resolution | None = None  # resolve: the merchant's choice from the §7 menu
+    coupon_cents: int | None = None
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """One run of the exception scan; `shop_id` narrows it to one shop (tests, a shop's own re-scan)."""
+
+    shop_id: str | None = None
+    limit: int = 500  # cases opened per kind and run at most; the next run takes the rest
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    stalled: tuple[str, ...] = ()  # case ids opened
+    missed: tuple[str, ...] = ()
+    restarted: tuple[str, ...] = ()  # opened before, whose workflow had not confirmed its start
 
 
 @dataclass(frozen=True)

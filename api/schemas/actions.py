@@ -5,13 +5,13 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from api.auth import Caller
-from api.schemas.orders import Strict
+from api.schemas.orders import MAX_CENTS, Strict
 from rulebook.enums import Action, Claim, Outcome, Resolution
 from workflows.messages import ActionRequest
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Ids = Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=50)]
-Cents = Annotated[int, Field(ge=1)]
+Cents = Annotated[int, Field(ge=1, le=MAX_CENTS)]
 Tracking = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -132,4 +132,6 @@ def to_request(body: ActionBody, caller: Caller) -> ActionRequest:
         tracking_no=data.get("tracking_no"),
         condition_ok=data.get("condition_ok"),
         note=data.get("note"),
+        resolution=data.get("resolution"),
+        coupon_cents=data.get("coupon_cents"),
     )

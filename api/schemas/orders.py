@@ -8,6 +8,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from api.text import refuse_nul
 from rulebook.enums import TrackingStatus
 
+MAX_CENTS = 2**31 - 1  # the money columns are 32-bit integers (PostgreSQL INTEGER)
+
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -62,7 +64,7 @@ class OrderCreate(Strict):
     buyer_id: Id
     shop_id: Id
     items: list[OrderItem] = Field(min_length=1, max_length=200)
-    total_cents: int = Field(ge=1)
+    total_cents: int = Field(ge=1, le=MAX_CENTS)
     paid_at: AwareDatetime
     ship_by: AwareDatetime
     shipping_address: Address

@@ -1,0 +1,79 @@
+"""Order exceptions (product.md §2, §5, §7): when one opens, and what the merchant's choice from the menu executes.
+
+- A shipment is stalled when `rulebook.rules.shipment.stalled_event` names the event it is stuck on (T-STALL).
+- A shipment is missed when a paid order is past its ship-by time with no shipment, and was not refunded in full
+  (a refund before shipment cancels the shipment: nothing is owed any more).
+- Choosing a resolution executes what can be executed exactly once: a coupon (or late-delivery compensation) to
+  the buyer, paid through the money activity; a reshipment, a transfer or a faster transport is an instruction to the
+  merchant (no fulfilment adapter exists), recorded with the merchant's note and proof. A refund of a difference
+  needs an amount the menu does not ask for, so it is refused rather than closed with nothing done.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rulebook.decisions import Decision
+from rulebook.enums import CaseKind, Outcome, Resolution
+from rulebook.facts import Thresholds
+from rulebook.rules.shipment import STALL
+
+Res = Resolution
+
+EXCEPTION_KINDS = frozenset({CaseKind.LOGISTICS_STALLED, CaseKind.MISSED_SHIPMENT, CaseKind.OVERSOLD})
+CHOICE_RULE = "MERCHANT-RESOLUTION"  # the merchant's choice from the §7 menu
+
+COUPONS = frozenset({Res.URGE_COURIER_COUPON, Res.LATE_DELIVERY_COMPENSATION, Res.RESHIP_MISSING_WITH_COUPON})
+INSTRUCTIONS: dict[Resolution, str] = {
+    Res.RESHIP_PAY_SHIPPING: "reship",
+    Res.RESHIP_MISSING_WITH_COUPON: "reship",
+    Res.SAME_DAY_LOCAL_RESHIP: "reship",
+    Res.EMERGENCY_TRANSFER: "transfer",
+    Res.FASTER_TRANSPORT: "faster_transport",
+}
+NOT_EXECUTABLE = frozenset({Res.RECOMMEND_SIMILAR_REFUND_DIFFERENCE})
+
+
+def is_exception(kind: CaseKind) -> bool:
+    return kind in EXCEPTION_KINDS
+
+
+def shipment_missed(ship_by: datetime, shipped: bool, now: datetime, fully_refunded: bool = False) -> bool:
+    """T-MISSED's check: a paid order past its ship-by time with no shipment, and not refunded in full."""
+    if ship_by.tzinfo is None or now.tzinfo is None:
+        raise ValueError("ship-by checks are made on timezone-aware times")
+    return not shipped and not fully_refunded and now > ship_by
+
+
+@dataclass(frozen=True)
+class ResolutionPlan:
+    """What choosing `resolution` does: the decision, the coupon it pays (0: none) and the instruction it records."""
+
+    resolution: Resolution
+    decision: Decision
+    coupon_cents: int
+    instruction: str | None
+
+
+def executable(resolution: Resolution) -> bool:
+    return resolution not in NOT_EXECUTABLE
+
+
+def plan(resolution: Resolution, coupon_cents: int | None, thresholds: Thresholds) -> ResolutionPlan:
+    """The merchant chose `resolution` (already checked against the menu)."""
+    if not executable(resolution):
+        raise ValueError(f"{resolution} cannot be carried out")
+    coupon = (coupon_cents or thresholds.stall_coupon_cents) if resolution in COUPONS else 0
+    instruction = INSTRUCTIONS.get(resolution)
+    outcome = Outcome.RESHIP if instruction else Outcome.COUPON
+    rules = (STALL, CHOICE_RULE) if resolution in (Res.URGE_COURIER_COUPON, Res.LATE_DELIVERY_COMPENSATION) else ()
+    zh = f"商家选择处理方案:{resolution}" + (f",补偿买家{coupon / 100:g}元优惠券" if coupon else "") + "。"
+    en = f"The merchant chose {resolution}" + (f"; the buyer gets a ¥{coupon / 100:g} coupon" if coupon else "") + "."
+    decision = Decision(
+        outcome=outcome,
+        amount_cents=coupon,
+        rules=rules or (CHOICE_RULE,),
+        rationale_zh=zh,
+        rationale_en=en,
+        resolutions=(resolution,),
+    )
+    return ResolutionPlan(resolution, decision, coupon, instruction)

@@ -1,0 +1,78 @@
+"""Starting a case's workflow, shared by the API (a buyer's request) and the exception scan (the system's cases).
+
+Update-with-start: the caller learns the case is stored as opened (and decided at once where the rule book says so)
+in the same call, so a case decided at once cannot finish before it is asked.
+"""
+
+from typing import Any
+
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+
+from models.case import Case
+from rulebook.enums import CaseStatus, Party
+from rulebook.facts import Thresholds
+from rulebook.timers import Timers
+from workflows import search_attributes as sa
+from workflows.case import CaseWorkflow
+from workflows.messages import CaseInput
+
+
+def case_input(case: Case, timers: Timers, thresholds: Thresholds) -> CaseInput:
+    """The workflow's input for `case` (also what the facts activity reads the case with)."""
+    return CaseInput(
+        case_id=case.case_id,
+        kind=case.kind,
+        order_id=case.order_id,
+        buyer_id=case.buyer_id,
+        shop_id=case.shop_id,
+        amount_cents=case.amount_cents,
+        reason=case.reason,
+        urgent=case.urgent,
+        timers=timers,
+        thresholds=thresholds,
+    )
+
+
+def start_operation(
+    case: Case,
+    opened: CaseInput,
+    task_queue: str,
+    conflict: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.FAIL,
+) -> WithStartWorkflowOperation[Any, Any]:
+    """The start half of the update-with-start (`client.execute_update_with_start_workflow(CaseWorkflow.opened, …)`)."""
+    return WithStartWorkflowOperation(
+        CaseWorkflow.run,
+        opened,
+        id=case.workflow_id,
+        id_conflict_policy=conflict,
+        task_queue=task_queue,
+        search_attributes=sa.at_start(
+            kind=case.kind,
+            shop_id=case.shop_id,
+            buyer_id=case.buyer_id,
+            order_id=case.order_id,
+            status=CaseStatus.AWAITING_MERCHANT,
+            awaiting=Party.MERCHANT,
+            urgent=case.urgent,
+        ),
+        static_summary=summary(case),
+        static_details=details(case),
+    )
+
+
+def summary(case: Case) -> str:
+    urgent = " · URGENT" if case.urgent else ""
+    amount = f"¥{case.amount_cents / 100:.2f}"
+    return f"{case.kind} · order {case.order_id} · {amount} · {case.buyer_id} → {case.shop_id}{urgent}"
+
+
+def details(case: Case) -> str:
+    lines = [
+        f"**Case** {case.case_id} ({case.kind})",
+        f"**Order** {case.order_id} · buyer {case.buyer_id} · shop {case.shop_id}",
+        f"**Asked** ¥{case.amount_cents / 100:.2f} · reason {case.reason}",
+    ]
+    if case.description:
+        lines.append(f"**Buyer says** {case.description[:500]}")
+    return "\n\n".join(lines)
