@@ -1,5 +1,6 @@
 """Gathers what the rule book decides on: the order, its listing snapshot, tracking and evidence."""
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,7 +46,7 @@ class FactsActivities:
                 now=datetime.now(UTC),
                 timers=opened.timers,
                 thresholds=opened.thresholds,
-                policy=_policy(order.items),
+                policy=listing_policy(order.items),
                 delivered_at=max(delivered) if delivered else None,
                 tracking=tuple(tracking),
                 evidence=await _evidence(session, case_id),
@@ -77,7 +78,7 @@ def _reason(value: str) -> ReasonCode:
         return ReasonCode.OTHER
 
 
-def _policy(items: list[dict[str, Any]]) -> ListingPolicy:
+def listing_policy(items: Sequence[Mapping[str, Any]]) -> ListingPolicy:
     """The strictest policy across the order's items, as the listing showed it at purchase."""
     listings = [item.get("listing") or {} for item in items] or [{}]
     policies = [listing.get("after_sales_policy") or {} for listing in listings]

@@ -11,25 +11,21 @@ disrupted route), so the two menus of `logistics_stalled` keep separate historie
 """
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from activities.facts import listing_policy
 from models.case import Case
 from models.order import Order
 from models.timeline import CaseEvent
 from rulebook.enums import FINAL_STATUSES, CaseKind, CaseStatus, ExceptionKind, Resolution
-from rulebook.ranking import History, exception_kind
+from rulebook.ranking import History, exception_kind, succeeded
 
 HISTORY_CASES = 5000
 DECISION, ESCALATED = "decision_made", "escalated"
-
-
-def perishable(items: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether any item's listing said perishable (as `activities.facts` reads the listing snapshot)."""
-    return any(((item.get("listing") or {}).get("after_sales_policy") or {}).get("perishable", False) for item in items)
 
 
 async def resolution_history(session: AsyncSession, kind: CaseKind) -> History:
@@ -58,12 +54,12 @@ async def resolution_history(session: AsyncSession, kind: CaseKind) -> History:
             closed_with[case_id] = _resolution(data)
     tally: dict[tuple[ExceptionKind, Resolution], list[int]] = defaultdict(lambda: [0, 0])
     for case_id, status, items in cases.all():
-        menu_kind = exception_kind(kind, perishable(items))
+        menu_kind = exception_kind(kind, listing_policy(items).perishable)
         resolution = closed_with.get(case_id)
         if menu_kind is None or resolution is None:
             continue
         record = tally[(menu_kind, resolution)]
-        record[0] += status == CaseStatus.RESOLVED and case_id not in escalated
+        record[0] += succeeded(CaseStatus(status), case_id in escalated)
         record[1] += 1
     return {key: (successes, total) for key, (successes, total) in tally.items()}
 

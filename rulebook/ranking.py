@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from rulebook.enums import CaseKind, ExceptionKind, Resolution
+from rulebook.enums import CaseKind, CaseStatus, ExceptionKind, Resolution
 
 X = ExceptionKind
 Res = Resolution
@@ -54,6 +54,12 @@ def exception_kind(kind: CaseKind, perishable: bool = False) -> ExceptionKind | 
     if kind == CaseKind.LOGISTICS_STALLED and perishable:
         return X.PERISHABLE_ROUTE_DISRUPTED
     return EXCEPTION_OF_CASE.get(kind)
+
+
+def succeeded(status: CaseStatus, escalated: bool) -> bool:
+    """§7: a resolution worked when its case closed resolved without anyone asking the platform to step in.
+    (Buyers cannot reopen a closed case, so "without the buyer reopening" holds for every closed case.)"""
+    return status == CaseStatus.RESOLVED and not escalated
 
 
 def menu(kind: ExceptionKind, urgent: bool = False) -> tuple[Resolution, ...]:

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
+from activities.facts import listing_policy
 from api.deps import SessionDep, StaffDep, VisibleCaseDep
-from api.resolution_history import perishable, resolution_history
+from api.resolution_history import resolution_history
 from api.schemas.facts import ResolutionMenu, ResolutionOption
 from models.order import Order
 from rulebook.ranking import exception_kind, rank
@@ -16,7 +17,7 @@ async def get_resolutions(_staff: StaffDep, case: VisibleCaseDep, session: Sessi
     """Each option with its success rate (closed `resolved` without escalation) and sample size, best first;
     urgent cases get the fastest fixes first. A case that is not an order exception has an empty menu."""
     order = await session.get(Order, case.order_id)
-    kind = exception_kind(case.kind, perishable(order.items if order else []))
+    kind = exception_kind(case.kind, listing_policy(order.items if order else []).perishable)
     if kind is None:
         return ResolutionMenu(case_id=case.case_id, exception_kind=None, urgent=case.urgent, items=[])
     ranked = rank(kind, await resolution_history(session, case.kind), urgent=case.urgent)

@@ -107,3 +107,12 @@ def test_impossible_history_is_refused(record: tuple[int, int]) -> None:
 )
 def test_the_menu_of_a_case(kind: CaseKind, perishable: bool, expected: ExceptionKind | None) -> None:
     assert exception_kind(kind, perishable) == expected
+
+
+def test_a_resolution_succeeded_only_when_its_case_resolved_without_escalation() -> None:
+    from rulebook.enums import CaseStatus
+    from rulebook.ranking import succeeded
+
+    assert succeeded(CaseStatus.RESOLVED, escalated=False) is True
+    assert succeeded(CaseStatus.RESOLVED, escalated=True) is False
+    assert succeeded(CaseStatus.WITHDRAWN, escalated=False) is False
