@@ -24,8 +24,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.adapters.payments import FakePaymentProvider, PaymentProvider
 from activities.facts import FactsActivities
-from activities.payments import FakePaymentProvider, MoneyActivities, PaymentProvider
+from activities.payments import MoneyActivities
 from activities.recording import CaseRecorder
 from activities.scans import ScanActivities
 from models.db import create_engine, session_factory

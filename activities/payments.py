@@ -5,9 +5,6 @@ gets the same key as its own idempotency key, so neither a retried activity nor 
 can pay twice.
 """
 
-import uuid
-from typing import Protocol
-
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
@@ -15,36 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 from temporalio import activity
 
+from activities.adapters.payments import PaymentProvider
 from models.db import transaction
 from models.ledger import LedgerEntry, LedgerKind, LedgerStatus
 from models.types import utcnow
 from workflows.messages import MoneyMove, MoneyReceipt
-
-
-class PaymentProvider(Protocol):
-    """The payment service provider. A real adapter calls its API with `idempotency_key`."""
-
-    async def refund(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str: ...
-
-    async def issue_coupon(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str: ...
-
-
-class FakePaymentProvider:
-    """Stands in for the provider: honours idempotency keys and counts real calls."""
-
-    def __init__(self) -> None:
-        self.references: dict[str, str] = {}
-        self.calls: list[str] = []
-
-    async def refund(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str:
-        return self._reference("RF", idempotency_key)
-
-    async def issue_coupon(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str:
-        return self._reference("CP", idempotency_key)
-
-    def _reference(self, prefix: str, key: str) -> str:
-        self.calls.append(key)
-        return self.references.setdefault(key, f"{prefix}-{uuid.uuid5(uuid.NAMESPACE_URL, key).hex[:16]}")
 
 
 class MoneyActivities:

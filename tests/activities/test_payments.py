@@ -7,7 +7,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import ActivityEnvironment
 
-from activities.payments import FakePaymentProvider, MoneyActivities
+from activities.adapters.payments import FakePaymentProvider
+from activities.payments import MoneyActivities
 from models.db import transaction
 from models.ledger import LedgerEntry, LedgerKind
 from tests.builders import add_case, add_order

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
-from activities.payments import FakePaymentProvider
+from activities.adapters.payments import FakePaymentProvider
 from worker import build_worker
 
 

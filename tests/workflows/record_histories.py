@@ -16,7 +16,7 @@ from pathlib import Path
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from activities.payments import FakePaymentProvider
+from activities.adapters.payments import FakePaymentProvider
 from models.db import create_engine, session_factory
 from models.migrate import upgrade_async
 from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Role, TrackingStatus

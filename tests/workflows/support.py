@@ -6,7 +6,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from activities.payments import FakePaymentProvider
+from activities.adapters.payments import FakePaymentProvider
 from models.case import Case
 from models.ledger import LedgerEntry
 from models.timeline import CaseEvent

@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.payments import FakePaymentProvider
+from activities.adapters.payments import FakePaymentProvider
 from models.db import transaction
 from models.evidence import Evidence
 from models.timeline import CaseEvent

@@ -12,7 +12,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.payments import FakePaymentProvider
+from activities.adapters.payments import FakePaymentProvider
 from models.case import Case
 from models.db import transaction
 from models.order import Order, Shipment, TrackingEventRow

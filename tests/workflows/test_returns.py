@@ -12,7 +12,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.payments import FakePaymentProvider
+from activities.adapters.payments import FakePaymentProvider
 from models.db import transaction
 from models.notification import Notification
 from models.order import Shipment, TrackingEventRow
