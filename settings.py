@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     t_agent: Duration = DEFAULTS[TimerId.T_AGENT]
     t_stall: Duration = DEFAULTS[TimerId.T_STALL]
     t_missed: Duration = DEFAULTS[TimerId.T_MISSED]
+    t_refund: Duration = DEFAULTS[TimerId.T_REFUND]
 
     @model_validator(mode="after")
     def _secret_outside_development(self) -> "Settings":
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
             buyer_reply=self.t_buyer_reply,
             agent=self.t_agent,
             stall=self.t_stall,
+            refund=self.t_refund,
         )
 
     def case_thresholds(self) -> Thresholds:

@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from models.case import Case
 from models.evidence import Evidence
-from models.ledger import LedgerEntry, LedgerKind, LedgerStatus
+from models.ledger import COUNTS_AGAINST_PAID, HOLDS_MONEY, LedgerEntry
 from models.order import Order, Shipment, TrackingEventRow
 from models.timeline import CaseEvent
 from rulebook.enums import Party, ReasonCode, ShipmentDirection, ShipmentState, TrackingStatus
@@ -116,11 +116,12 @@ def _outbound(order_id: str) -> tuple[Any, ...]:
 
 
 async def _refunded(session: AsyncSession, order_id: str) -> int:
+    """Refunds of every case of the order that hold money: succeeded, or claimed and still in flight."""
     total = await session.exec(
         select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
             LedgerEntry.order_id == order_id,
-            LedgerEntry.kind == LedgerKind.REFUND,
-            LedgerEntry.status == LedgerStatus.SUCCEEDED,
+            col(LedgerEntry.kind).in_(COUNTS_AGAINST_PAID),
+            col(LedgerEntry.status).in_(HOLDS_MONEY),
         )
     )
     return int(total.one())

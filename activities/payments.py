@@ -1,8 +1,11 @@
-"""Money that leaves the platform (refunds, coupons), exactly once per business key.
+"""Money that leaves the platform (refunds, coupons), exactly once per business key, never past what was paid.
 
-A ledger row unique on the business key is claimed before the provider is called, and the provider
-gets the same key as its own idempotency key, so neither a retried activity nor a restarted worker
-can pay twice.
+A move first claims its ledger row in one transaction that holds the order's ledger lock
+(`models.order_ledger.lock`): there the order's ledger — not a workflow's memory — says how much is left, across
+every case of the order and every item line the case names, counting moves still in flight. The row is claimed for
+all of it, for less (capped), or refused. Only then is the provider called, with the business key as its own
+idempotency key, so neither a retried activity nor a restarted worker can pay twice. A provider's final refusal
+marks the row failed, which frees its amount again.
 """
 
 from sqlalchemy.exc import IntegrityError
@@ -11,12 +14,17 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from activities.adapters.payments import PaymentProvider
+from activities.adapters.payments import PaymentProvider, PaymentRefused
+from models import order_ledger
+from models.case import Case
 from models.db import transaction
-from models.ledger import LedgerEntry, LedgerKind, LedgerStatus
+from models.ledger import COUNTS_AGAINST_PAID, LedgerEntry, LedgerKind, LedgerStatus
+from models.order import Order
 from models.types import utcnow
-from workflows.messages import MoneyMove, MoneyReceipt
+from rulebook import money
+from workflows.messages import MoneyMove, MoneyOutcome, MoneyReceipt
 
 
 class MoneyActivities:
@@ -27,33 +35,101 @@ class MoneyActivities:
     @activity.defn
     async def move_money(self, move: MoneyMove) -> MoneyReceipt:
         entry = await self._claim(move)
-        if entry.status == LedgerStatus.SUCCEEDED and entry.external_ref:
-            return MoneyReceipt(move.business_key, entry.external_ref, entry.amount_cents)
-        pay = self._provider.refund if move.kind == LedgerKind.REFUND else self._provider.issue_coupon
-        reference = await pay(idempotency_key=move.business_key, order_id=move.order_id, amount_cents=move.amount_cents)
+        if entry.status == LedgerStatus.PENDING:
+            entry = await self._pay(entry)
+        async with self._sessions() as session:
+            return _receipt(entry, await _before(session, entry))
+
+    async def _pay(self, entry: LedgerEntry) -> LedgerEntry:
+        pay = self._provider.refund if entry.kind == LedgerKind.REFUND else self._provider.issue_coupon
+        try:
+            reference = await pay(
+                idempotency_key=entry.business_key, order_id=entry.order_id, amount_cents=entry.amount_cents
+            )
+        except PaymentRefused as refused:
+            return await self._settle(entry.business_key, LedgerStatus.FAILED, None, refused.reason)
+        return await self._settle(entry.business_key, LedgerStatus.SUCCEEDED, reference, entry.note)
+
+    async def _settle(self, key: str, status: LedgerStatus, reference: str | None, note: str) -> LedgerEntry:
         async with transaction(self._sessions) as session:
-            entry = (await session.exec(_by_key(move.business_key))).one()
-            entry.status, entry.external_ref, entry.completed_at = LedgerStatus.SUCCEEDED, reference, utcnow()
+            entry = (await session.exec(_by_key(key))).one()
+            entry.status, entry.external_ref, entry.completed_at = status, reference, utcnow()
+            entry.note = note[:500]
             session.add(entry)
-        return MoneyReceipt(move.business_key, reference, entry.amount_cents)
+        return entry
 
     async def _claim(self, move: MoneyMove) -> LedgerEntry:
-        """The ledger row of this business key: the existing one, or a new pending one."""
+        """The ledger row of this business key: an earlier attempt's, or new (for all, part or none of the amount)."""
+        async with self._sessions() as session:
+            existing = (await session.exec(_by_key(move.business_key))).first()
+        if existing is not None:
+            return existing
         try:
             async with transaction(self._sessions) as session:
-                session.add(
-                    LedgerEntry(
-                        business_key=move.business_key,
-                        case_id=move.case_id,
-                        order_id=move.order_id,
-                        kind=LedgerKind(move.kind),
-                        amount_cents=move.amount_cents,
-                    )
-                )
-        except IntegrityError:
-            pass  # claimed before: by an earlier attempt of this same move
-        async with self._sessions() as session:
-            return (await session.exec(_by_key(move.business_key))).one()
+                if not await order_ledger.lock(session, move.order_id):
+                    raise ApplicationError(f"no order {move.order_id}", type="order_not_found", non_retryable=True)
+                entry = await _new_entry(session, move)
+                session.add(entry)
+            return entry
+        except IntegrityError:  # a concurrent attempt of this same move claimed it first
+            async with self._sessions() as session:
+                return (await session.exec(_by_key(move.business_key))).one()
+
+
+async def _new_entry(session: AsyncSession, move: MoneyMove) -> LedgerEntry:
+    entry = LedgerEntry(
+        business_key=move.business_key,
+        case_id=move.case_id,
+        order_id=move.order_id,
+        kind=LedgerKind(move.kind),
+        amount_cents=move.amount_cents,
+        asked_cents=move.amount_cents,
+    )
+    if entry.kind not in COUNTS_AGAINST_PAID:
+        return entry
+    allowed = await _allowance(session, move.order_id, move.case_id, await order_ledger.entries(session, move.order_id))
+    granted = money.grant(move.amount_cents, allowed, move.may_cap)
+    entry.amount_cents, entry.lines = granted.amount_cents, dict(granted.lines) or None
+    if granted.outcome != "granted":
+        entry.note = (
+            f"{granted.outcome}: asked {move.amount_cents} fen, {allowed.committed_cents} of "
+            f"{allowed.paid_cents} already refunded or in flight, {allowed.left_cents} left"
+        )
+    if granted.amount_cents == 0:
+        entry.status = LedgerStatus.REFUSED
+    return entry
+
+
+async def _allowance(session: AsyncSession, order_id: str, case_id: str, rows: list[LedgerEntry]) -> money.Allowance:
+    order = await session.get(Order, order_id)
+    case = await session.get(Case, case_id)
+    assert order is not None
+    return order_ledger.allowance(order, rows, case.items if case else None)
+
+
+async def _before(session: AsyncSession, entry: LedgerEntry) -> money.Allowance | None:
+    """The order's allowance as this refund's claim found it (the moves claimed before it)."""
+    if entry.kind not in COUNTS_AGAINST_PAID:
+        return None
+    rows = [row for row in await order_ledger.entries(session, entry.order_id) if (row.id or 0) < (entry.id or 0)]
+    return await _allowance(session, entry.order_id, entry.case_id, rows)
+
+
+def _receipt(entry: LedgerEntry, before: money.Allowance | None) -> MoneyReceipt:
+    if entry.status == LedgerStatus.SUCCEEDED:
+        status = MoneyOutcome.PAID if entry.amount_cents == entry.asked_cents else MoneyOutcome.CAPPED
+    else:
+        status = MoneyOutcome.FAILED if entry.status == LedgerStatus.FAILED else MoneyOutcome.REFUSED
+    return MoneyReceipt(
+        business_key=entry.business_key,
+        external_ref=entry.external_ref or "",
+        amount_cents=entry.amount_cents if entry.status == LedgerStatus.SUCCEEDED else 0,
+        status=status,
+        asked_cents=entry.asked_cents,
+        refunded_before_cents=before.committed_cents if before else 0,
+        left_before_cents=before.left_cents if before else 0,
+        note=entry.note,
+    )
 
 
 def _by_key(business_key: str) -> SelectOfScalar[LedgerEntry]:

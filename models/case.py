@@ -25,6 +25,7 @@ class Case(SQLModel, table=True):
     buyer_id: str = Field(index=True, max_length=64)
     shop_id: str = Field(index=True, max_length=64)
     amount_cents: int
+    items: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))  # [{sku, quantity}] named
     reason: str = Field(max_length=64)
     description: str = Field(default="", max_length=2000)
     urgent: bool = False

@@ -3,6 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from models.types import EnumText, UTCDateTime, utcnow
@@ -11,11 +12,21 @@ from models.types import EnumText, UTCDateTime, utcnow
 class LedgerKind(StrEnum):
     REFUND = "refund"
     COUPON = "coupon"
+    COMPENSATION = "compensation"
+
+
+COUNTS_AGAINST_PAID = frozenset({LedgerKind.REFUND})  # coupons and compensation are not the buyer's payment
+NOT_AGAINST_PAID = frozenset(LedgerKind) - COUNTS_AGAINST_PAID
 
 
 class LedgerStatus(StrEnum):
-    PENDING = "pending"
+    PENDING = "pending"  # claimed, the provider not yet confirmed: counts as spent
     SUCCEEDED = "succeeded"
+    REFUSED = "refused"  # the ledger had nothing left for it: no money moved
+    FAILED = "failed"  # the provider refused it for good: no money moved
+
+
+HOLDS_MONEY = frozenset({LedgerStatus.PENDING, LedgerStatus.SUCCEEDED})
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -26,7 +37,12 @@ class LedgerEntry(SQLModel, table=True):
     case_id: str = Field(foreign_key="cases.case_id", index=True, max_length=40)
     order_id: str = Field(index=True, max_length=64)
     kind: LedgerKind = Field(sa_type=EnumText(LedgerKind))
-    amount_cents: int
+    amount_cents: int  # what moves (or moved); 0 when refused
+    # What the decision asked: more than `amount_cents` when the ledger capped it.
+    asked_cents: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    lines: dict[str, int] | None = Field(default=None, sa_column=Column(JSON))  # sku → cents, when a case names items
+    # Why it was capped, refused or failed.
+    note: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
     status: LedgerStatus = Field(default=LedgerStatus.PENDING, sa_type=EnumText(LedgerStatus))
     external_ref: str | None = Field(default=None, max_length=120)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

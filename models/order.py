@@ -25,6 +25,8 @@ class Order(SQLModel, table=True):
     ship_by: datetime = Field(sa_type=UTCDateTime)
     items: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     shipping_address: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # Bumped by every money move's claim: the write that serialises the order's moves (models/order_ledger.py).
+    ledger_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -9,6 +9,7 @@ from rulebook.enums import CaseKind, CaseStatus, Outcome
 
 AGENT_RULE = "AGENT-DECISION"  # an agent's ruling overrides the rules, with the agent's written rationale
 CASH_OUTCOMES = frozenset({Outcome.REFUND, Outcome.PARTIAL_REFUND, Outcome.RETURN_REFUND, Outcome.COUPON})
+NEEDS_AMOUNT = frozenset({Outcome.PARTIAL_REFUND, Outcome.COUPON})  # proposed or decided only with an amount
 
 
 def carried_out(kind: CaseKind, outcome: Outcome) -> bool:

@@ -17,6 +17,7 @@ class TimerId(StrEnum):
     T_AGENT = "T-AGENT"
     T_STALL = "T-STALL"
     T_MISSED = "T-MISSED"
+    T_REFUND = "T-REFUND"
 
 
 def parse_duration(text: str) -> timedelta:
@@ -38,6 +39,7 @@ DEFAULTS: dict[TimerId, timedelta] = {
     TimerId.T_AGENT: timedelta(hours=48),
     TimerId.T_STALL: timedelta(hours=72),
     TimerId.T_MISSED: timedelta(minutes=10),
+    TimerId.T_REFUND: timedelta(days=7),  # the law's limit for a refund once it is due
 }
 
 
@@ -51,6 +53,7 @@ class Timers:
     buyer_reply: timedelta = DEFAULTS[TimerId.T_BUYER_REPLY]
     agent: timedelta = DEFAULTS[TimerId.T_AGENT]
     stall: timedelta = DEFAULTS[TimerId.T_STALL]
+    refund: timedelta = DEFAULTS[TimerId.T_REFUND]
 
     def wait(self, timer: TimerId) -> timedelta:
         """How long the wait named `timer` lasts (T-MISSED is a scan's period, not a case's wait)."""
@@ -88,3 +91,12 @@ BUYER_SHIP_WARNING = timedelta(hours=24)  # T-BUYER-SHIP: the buyer is warned th
 def warning_at(started_at: datetime, wait: timedelta, before: timedelta = BUYER_SHIP_WARNING) -> datetime:
     """When to warn that a wait is about to run out; at the start if the wait is shorter than the warning."""
     return max(deadline(started_at, wait) - before, started_at)
+
+
+REFUND_ALERT_MARGIN = timedelta(days=1)  # an unconfirmed refund alerts the agents this long before T-REFUND's limit
+
+
+def refund_alert_after(limit: timedelta) -> timedelta:
+    """How long a refund may stay unconfirmed before the agents are alerted: a day before the legal limit, or half
+    of a limit shorter than two days."""
+    return max(limit - REFUND_ALERT_MARGIN, limit / 2)

@@ -19,6 +19,7 @@ from rulebook.decisions import Decision
 from rulebook.enums import Action, CaseStatus, Outcome, Party, Resolution, Role
 from rulebook.facts import CaseFacts
 from rulebook.returns import Stage
+from rulebook.timers import TimerId, refund_alert_after
 from workflows import search_attributes as sa
 from workflows.exceptions import ExceptionDesk
 from workflows.messages import (
@@ -43,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 MONEY_KINDS = {Outcome.REFUND: "refund", Outcome.PARTIAL_REFUND: "refund", Outcome.COUPON: "coupon"}
+REFUND_WATCH_PATCH = "refund-deadline-watch"  # cases opened before it never started T-REFUND's alert timer
 
 
 @workflow.defn
@@ -203,6 +205,9 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         if request.outcome is not None and not commands.carried_out(self._case.kind, request.outcome):
             message = f"{request.outcome} cannot be carried out on a {self._case.kind} case"
             raise ApplicationError(message, {"status": self._status}, type="invalid_request")
+        if request.outcome in commands.NEEDS_AMOUNT and request.amount_cents is None:
+            message = f"{request.outcome} needs amount_cents"
+            raise ApplicationError(message, {"status": self._status}, type="invalid_request")
         if request.amount_cents is not None and request.amount_cents > self._refundable:
             raise ApplicationError(
                 f"amount exceeds the refundable {self._refundable} fen", {"status": self._status}, type="invalid_amount"
@@ -285,14 +290,24 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             await self._grant_goods(decision, goods_step, events)
             return
         if decision.outcome in MONEY_KINDS and decision.amount_cents > 0:
-            receipt = await self._move_money(MONEY_KINDS[decision.outcome], decision.amount_cents)
-            executed = "refund_executed" if MONEY_KINDS[decision.outcome] == "refund" else "coupon_issued"
+            kind = MONEY_KINDS[decision.outcome]
+            may_cap = decision.outcome != Outcome.PARTIAL_REFUND  # a named partial amount is paid whole or not at all
+            receipt = await self._move_money(kind, decision.amount_cents, may_cap, events)
+            if not receipt.complete:
+                await self._money_fell_short(kind, receipt, events)
+                return
+            executed = "refund_executed" if kind == "refund" else "coupon_issued"
             events.append(self._event(executed, Role.SYSTEM, PLATFORM_ID, dataclasses.asdict(receipt)))
         self._close(transitions.status_after(decision.outcome))
         events.append(self._event("case_closed", Role.SYSTEM, PLATFORM_ID, {"status": self._status}))
         await self._record(*events)
 
-    async def _move_money(self, kind: str, amount_cents: int) -> MoneyReceipt:
+    async def _move_money(
+        self, kind: str, amount_cents: int, may_cap: bool = True, pending: list[EventDraft] | None = None
+    ) -> MoneyReceipt:
+        """Moves money through the order's ledger, which may pay less than asked (capped) or nothing (refused,
+        failed): the receipt says which. `pending` are this step's events not yet recorded: an overdue-refund alert
+        is recorded after them."""
         self._money_moves += 1
         move = MoneyMove(
             case_id=self._case.case_id,
@@ -300,13 +315,51 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             business_key=f"case-{self._case.case_id}:{kind}:{self._money_moves}",
             kind=kind,
             amount_cents=amount_cents,
+            may_cap=may_cap,
         )
-        receipt = await workflow.execute_activity_method(
+        run = workflow.start_activity_method(
             MoneyActivities.move_money, move, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
         )
+        if kind == "refund" and workflow.patched(REFUND_WATCH_PATCH):
+            await self._watch_refund(run, move, pending if pending is not None else [])
+        receipt = await run
         if kind == "refund":
-            self._refundable -= receipt.amount_cents
+            self._refundable = max(0, self._refundable - receipt.amount_cents)
         return receipt
+
+    async def _watch_refund(
+        self, run: "asyncio.Future[MoneyReceipt]", move: MoneyMove, pending: list[EventDraft]
+    ) -> None:
+        """T-REFUND: a refund the provider has not confirmed as the legal limit nears raises the case to the agents."""
+        started = workflow.now()
+        try:
+            await workflow.wait_condition(run.done, timeout=refund_alert_after(self._case.timers.refund))
+            return
+        except TimeoutError:
+            pass
+        self._urgent = True
+        data = {
+            "timer": TimerId.T_REFUND,
+            "business_key": move.business_key,
+            "amount_cents": move.amount_cents,
+            "since": started.isoformat(),
+            "legal_limit_at": (started + self._case.timers.refund).isoformat(),
+        }
+        alert = self._event("refund_overdue", Role.SYSTEM, PLATFORM_ID, data)
+        await self._record(*pending, alert)
+        pending.clear()
+
+    async def _money_fell_short(self, kind: str, receipt: MoneyReceipt, events: list[EventDraft]) -> None:
+        """The ledger capped or refused the move, or the provider refused it for good: the timeline says what was
+        refunded already and what was left, and the case goes to an agent instead of closing as resolved."""
+        event_type = f"{kind}_{receipt.status}"  # e.g. refund_capped, refund_refused, coupon_failed
+        data = {
+            **dataclasses.asdict(receipt),
+            "left_after_cents": max(0, receipt.left_before_cents - receipt.amount_cents),
+        }
+        self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+        events.append(self._event(event_type, Role.SYSTEM, PLATFORM_ID, data))
+        await self._record(*events)
 
     async def _facts(self) -> CaseFacts:
         facts = await workflow.execute_local_activity_method(

@@ -33,7 +33,10 @@ class ExceptionDesk:
         def _close(self, status: CaseStatus) -> None: ...
         def _event(self, type: str, role: Role, actor_id: str, data: Mapping[str, object]) -> EventDraft: ...
         async def _record(self, *events: EventDraft, shipments: tuple[CaseShipment, ...] = ()) -> None: ...
-        async def _move_money(self, kind: str, amount_cents: int) -> MoneyReceipt: ...
+        async def _move_money(
+            self, kind: str, amount_cents: int, may_cap: bool = True, pending: list[EventDraft] | None = None
+        ) -> MoneyReceipt: ...
+        async def _money_fell_short(self, kind: str, receipt: MoneyReceipt, events: list[EventDraft]) -> None: ...
 
     def _exception_alert(self, facts: CaseFacts, urgent: bool, deadline: str | None) -> EventDraft:
         """The merchant's alert with the facts (order, tracking nodes with the stalled one marked, buyer messages,
@@ -93,7 +96,10 @@ class ExceptionDesk:
             "resolution": chosen.resolution,
         }
         if chosen.coupon_cents > 0:
-            receipt = await self._move_money("coupon", chosen.coupon_cents)
+            receipt = await self._move_money("coupon", chosen.coupon_cents, False, events)
+            if not receipt.complete:
+                await self._money_fell_short("coupon", receipt, events)
+                return
             events.append(self._event("coupon_issued", Role.SYSTEM, PLATFORM_ID, dataclasses.asdict(receipt)))
         if chosen.instruction is not None:
             data = {"instruction": chosen.instruction, "resolution": chosen.resolution, "executed": False, **proof}

@@ -150,11 +150,30 @@ class MoneyMove:
     order_id: str
     business_key: str  # e.g. case-<id>:refund:1 — never a run id
     kind: str  # models.ledger.LedgerKind value
-    amount_cents: int
+    amount_cents: int  # what the decision asks
+    may_cap: bool = True  # a refund of "what was asked" may be smaller; a named partial amount may not
+
+
+class MoneyOutcome:
+    """How a money move ended (`MoneyReceipt.status`)."""
+
+    PAID = "paid"  # all of it
+    CAPPED = "capped"  # less than asked: the order's ledger had no more
+    REFUSED = "refused"  # nothing: the ledger had nothing left for it
+    FAILED = "failed"  # nothing: the payment provider refused it for good
 
 
 @dataclass(frozen=True)
 class MoneyReceipt:
     business_key: str
     external_ref: str
-    amount_cents: int
+    amount_cents: int  # what moved
+    status: str = MoneyOutcome.PAID
+    asked_cents: int = 0
+    refunded_before_cents: int = 0  # refunds of the order (all cases, in flight too) before this move
+    left_before_cents: int = 0  # what this move could still take
+    note: str = ""
+
+    @property
+    def complete(self) -> bool:
+        return self.status == MoneyOutcome.PAID

@@ -66,7 +66,10 @@ class GoodsJourney:
         def _event(self, type: str, role: Role, actor_id: str, data: Mapping[str, object]) -> EventDraft: ...
         def _iso_deadline(self) -> str | None: ...
         async def _record(self, *events: EventDraft, shipments: tuple[CaseShipment, ...] = ()) -> None: ...
-        async def _move_money(self, kind: str, amount_cents: int) -> MoneyReceipt: ...
+        async def _move_money(
+            self, kind: str, amount_cents: int, may_cap: bool = True, pending: list[EventDraft] | None = None
+        ) -> MoneyReceipt: ...
+        async def _money_fell_short(self, kind: str, receipt: MoneyReceipt, events: list[EventDraft]) -> None: ...
 
     # --- entering the journey -------------------------------------------------------------------
 
@@ -205,7 +208,10 @@ class GoodsJourney:
         if step.refund:
             amount = returns.refund_cents(self._goods.granted_cents, self._refundable)
             if amount > 0:
-                receipt = await self._move_money("refund", amount)
+                receipt = await self._move_money("refund", amount, True, events)
+                if not receipt.complete:
+                    await self._money_fell_short("refund", receipt, events)
+                    return
                 events.append(self._system_event("refund_executed", dataclasses.asdict(receipt)))
         if step.status.is_final:
             events.append(self._system_event("case_closed", {"status": self._status}))

@@ -1,7 +1,7 @@
 """Cases: open (buyer), list and read (scoped), act (by action). Reads come from the database projection."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from sqlalchemy.exc import IntegrityError
@@ -17,10 +17,11 @@ from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.actions import ActionBody, to_request
 from api.schemas.cases import CaseCreate, CasePage, CasePublic
 from api.scoping import visible_cases, visible_orders
+from models import order_ledger
 from models.case import Case, open_key
 from models.order import Order, Shipment
-from rulebook import transitions
-from rulebook.enums import CaseKind, CaseStatus, Party
+from rulebook import money, transitions
+from rulebook.enums import CaseKind, CaseStatus, Outcome, Party
 
 router = APIRouter(prefix="/cases", tags=["cases"], route_class=IdempotentRoute)
 
@@ -32,7 +33,8 @@ async def open_case(
     """Opens an after-sales case on one of the caller's orders and starts its workflow."""
     order = await _own_order(session, caller, body.order_id)
     _check_request(body, order)
-    case = await _insert(session, body, order)
+    amount = await _amount_asked(session, body, order)
+    case = await _insert(session, body, order, amount)
     try:
         await start_case(client, case, settings)
     except Exception:
@@ -91,6 +93,8 @@ async def act(
         raise Forbidden(f"a {caller.role} cannot {request.action}")
     if request.tracking_no is not None:
         await _check_new_parcel(session, request.tracking_no)
+    if request.outcome == Outcome.PARTIAL_REFUND and request.amount_cents is not None:
+        await _check_left(session, case, request.amount_cents)
     await send_action(client, case, request)
     await session.refresh(case)
     return CasePublic.of(case)
@@ -101,6 +105,26 @@ async def _own_order(session: AsyncSession, caller: Caller, order_id: str) -> Or
     if order is None:
         raise NotFound(f"no order {order_id}")
     return order
+
+
+async def _check_left(session: AsyncSession, case: Case, amount_cents: int) -> None:
+    """A partial refund named now must fit what the order's ledger has left for this case."""
+    order = await session.get(Order, case.order_id)
+    assert order is not None
+    allowed = order_ledger.allowance(order, await order_ledger.entries(session, case.order_id), case.items)
+    if amount_cents > allowed.left_cents:
+        raise _more_than_left(allowed)
+
+
+def _more_than_left(allowed: money.Allowance) -> Unprocessable:
+    return Unprocessable(
+        f"amount_cents must be 1..{allowed.left_cents} (what is left to refund)",
+        code="invalid_amount",
+        max=allowed.left_cents,
+        paid_cents=allowed.paid_cents,
+        refunded_cents=allowed.committed_cents,
+        refundable_cents=allowed.left_cents,
+    )
 
 
 async def _check_new_parcel(session: AsyncSession, tracking_no: str) -> None:
@@ -116,16 +140,41 @@ def _check_request(body: CaseCreate, order: Order) -> None:
         raise Unprocessable(
             f"cases of kind {body.kind} cannot be opened yet", code="unsupported_kind", supported=supported
         )
-    if body.amount_cents is not None and body.amount_cents > order.total_cents:
-        raise Unprocessable(
-            f"amount_cents must be 1..{order.total_cents} (the order total)",
-            code="invalid_amount",
-            max=order.total_cents,
-        )
     skus = {str(item.get("sku")) for item in order.items}
     unknown = sorted({item.sku for item in body.items or []} - skus)
     if unknown:
         raise Unprocessable(f"not in order {order.order_id}: {', '.join(unknown)}", code="unknown_items", skus=unknown)
+
+
+async def _amount_asked(session: AsyncSession, body: CaseCreate, order: Order) -> int:
+    """What the case asks, by the order's ledger: what is still refundable (of the named items when it names some)
+    unless the buyer asks less. Cases opened at once may both pass here; their refunds are capped where the ledger
+    row is claimed."""
+    items = _items(body)
+    allowed = order_ledger.allowance(order, await order_ledger.entries(session, order.order_id), items)
+    paid, refunded = allowed.paid_cents, allowed.committed_cents
+    if allowed.left_cents <= 0:
+        what = "the named items" if items else f"order {order.order_id}"
+        raise Conflict(
+            f"nothing is left to refund on {what}",
+            code="nothing_refundable",
+            paid_cents=paid,
+            refunded_cents=refunded,
+            refundable_cents=0,
+        )
+    if body.amount_cents is not None and body.amount_cents > allowed.left_cents:
+        raise _more_than_left(allowed)
+    return body.amount_cents or allowed.left_cents
+
+
+def _items(body: CaseCreate) -> list[dict[str, Any]] | None:
+    """The named item lines, one per sku (quantities of a sku named twice add up)."""
+    if not body.items:
+        return None
+    quantities: dict[str, int] = {}
+    for item in body.items:
+        quantities[item.sku] = quantities.get(item.sku, 0) + item.quantity
+    return [{"sku": sku, "quantity": quantity} for sku, quantity in quantities.items()]
 
 
 def _openable(kind: CaseKind) -> bool:
@@ -133,7 +182,7 @@ def _openable(kind: CaseKind) -> bool:
     return kind in transitions.AFTER_SALES and transitions.supported(kind)
 
 
-async def _insert(session: AsyncSession, body: CaseCreate, order: Order) -> Case:
+async def _insert(session: AsyncSession, body: CaseCreate, order: Order, amount_cents: int) -> Case:
     case_id, key = uuid.uuid4().hex[:16], open_key(order.order_id, body.kind)
     case = Case(
         case_id=case_id,
@@ -142,7 +191,8 @@ async def _insert(session: AsyncSession, body: CaseCreate, order: Order) -> Case
         order_id=order.order_id,
         buyer_id=order.buyer_id,
         shop_id=order.shop_id,
-        amount_cents=body.amount_cents or order.total_cents,
+        amount_cents=amount_cents,
+        items=_items(body),
         reason=body.reason,
         description=body.description,
         urgent=body.urgent,

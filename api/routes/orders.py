@@ -8,8 +8,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.deps import CallerDep, SessionDep, SystemDep
 from api.errors import Conflict, NotFound, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
-from api.schemas.orders import OrderCreate, OrderPublic, ShipmentCreate, ShipmentPublic
+from api.schemas.orders import MoneyMovePublic, OrderCreate, OrderPublic, ShipmentCreate, ShipmentPublic
 from api.scoping import visible_orders
+from models import order_ledger
+from models.ledger import NOT_AGAINST_PAID, LedgerEntry, LedgerStatus
 from models.order import Order, Shipment
 from rulebook.enums import ShipmentDirection
 
@@ -59,5 +61,29 @@ async def _public(session: AsyncSession, order: Order) -> OrderPublic:
     outbound = (Shipment.order_id == order.order_id, Shipment.direction == ShipmentDirection.OUTBOUND)
     rows = await session.exec(select(Shipment).where(*outbound).order_by(col(Shipment.id)))
     shipments = [ShipmentPublic.model_validate(s, from_attributes=True) for s in rows.all()]
-    public = OrderPublic.model_validate(order, from_attributes=True)
-    return public.model_copy(update={"shipments": shipments})
+    moves = await order_ledger.entries(session, order.order_id)
+    allowed = order_ledger.allowance(order, moves, None)
+    return OrderPublic.model_validate(
+        {
+            **order.model_dump(),
+            "shipments": shipments,
+            "paid_cents": allowed.paid_cents,
+            "refunded_cents": allowed.committed_cents,
+            "refundable_cents": allowed.left_cents,
+            "coupons_cents": order_ledger.total(moves, NOT_AGAINST_PAID, frozenset({LedgerStatus.SUCCEEDED})),
+            "money_moves": [_move(m) for m in moves],
+        }
+    )
+
+
+def _move(entry: LedgerEntry) -> MoneyMovePublic:
+    return MoneyMovePublic(
+        case_id=entry.case_id,
+        kind=entry.kind,
+        amount_cents=entry.amount_cents,
+        asked_cents=entry.asked_cents,
+        reference=entry.external_ref,
+        status=entry.status,
+        note=entry.note,
+        at=entry.completed_at or entry.created_at,
+    )

@@ -1,11 +1,12 @@
 """The commands of api.md's action table: one body per action, told apart by `action`."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from api.auth import Caller
 from api.schemas.orders import MAX_CENTS, Strict
+from rulebook.commands import NEEDS_AMOUNT
 from rulebook.enums import Action, Claim, Outcome, Resolution
 from workflows.messages import ActionRequest
 
@@ -27,10 +28,22 @@ class Reject(Strict):
     claims: list[Claim] = Field(default_factory=list, max_length=len(Claim), description="what the merchant says")
 
 
-class Propose(Strict):
+class _AmountWhereNeeded(Strict):
+    """`partial_refund` and `coupon` name their amount: the service never guesses one."""
+
+    outcome: Outcome
+    amount_cents: Cents | None = None
+
+    @model_validator(mode="after")
+    def _amount_given(self) -> Self:
+        if self.outcome in NEEDS_AMOUNT and self.amount_cents is None:
+            raise ValueError(f"amount_cents is required for {self.outcome}")
+        return self
+
+
+class Propose(_AmountWhereNeeded):
     action: Literal[Action.PROPOSE]
     outcome: Literal[Outcome.PARTIAL_REFUND, Outcome.EXCHANGE, Outcome.RESHIP, Outcome.COUPON]
-    amount_cents: Cents | None = None
     message: Text
 
 
@@ -86,12 +99,11 @@ class Message(Strict):
     text: Text
 
 
-class Decide(Strict):
+class Decide(_AmountWhereNeeded):
     action: Literal[Action.DECIDE]
     outcome: Literal[
         Outcome.REFUND, Outcome.PARTIAL_REFUND, Outcome.RESHIP, Outcome.EXCHANGE, Outcome.REJECT, Outcome.COUPON
     ]
-    amount_cents: Cents | None = None
     rationale: Text
 
 

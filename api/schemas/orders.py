@@ -84,6 +84,20 @@ class ShipmentPublic(BaseModel):
     created_at: datetime
 
 
+class MoneyMovePublic(BaseModel):
+    """One move on the order's ledger: `status` pending (in flight: counts as spent), succeeded, refused (the ledger
+    had nothing left for it) or failed (the provider refused it for good)."""
+
+    case_id: str
+    kind: str
+    amount_cents: int
+    asked_cents: int
+    reference: str | None
+    status: str
+    note: str
+    at: datetime
+
+
 class OrderPublic(BaseModel):
     order_id: str
     buyer_id: str
@@ -95,6 +109,11 @@ class OrderPublic(BaseModel):
     shipping_address: dict[str, Any]
     created_at: datetime
     shipments: list[ShipmentPublic] = []
+    paid_cents: int = Field(description="what the buyer paid (the order total)")
+    refunded_cents: int = Field(description="refunds of every case of the order: succeeded and in flight")
+    refundable_cents: int = Field(description="what is left to refund across every case of the order")
+    coupons_cents: int = Field(description="coupons and compensation issued (not counted against paid_cents)")
+    money_moves: list[MoneyMovePublic] = []
 
 
 class Proof(Strict):
