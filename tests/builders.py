@@ -61,7 +61,10 @@ async def add_case(
     reason: ReasonCode = ReasonCode.OTHER,
     timers: Timers | None = None,
     kind: CaseKind = CaseKind.REFUND_ONLY,
+    held_open: bool = True,
 ) -> CaseInput:
+    """`held_open=False` leaves the one-open-case-per-order-and-kind key free: another case of the same order and
+    kind, as when two kinds of request each claim the whole order."""
     case_id = uuid.uuid4().hex[:16]
     amount = order.total_cents if amount_cents is None else amount_cents
     async with transaction(sessions) as session:
@@ -75,7 +78,7 @@ async def add_case(
                 shop_id=order.shop_id,
                 amount_cents=amount,
                 reason=reason,
-                open_key=open_key(order.order_id, kind),
+                open_key=open_key(order.order_id, kind) if held_open else None,
                 workflow_id=f"case-{case_id}",
             )
         )
