@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     evidence_dir: Path = VAR_DIR / "evidence"
     evidence_max_bytes: int = 10 * 1024 * 1024
     idempotency_ttl: Duration = timedelta(hours=24)
+    # A request still in flight after this long died mid-way: a retry with its key takes over (and finds its effect).
+    idempotency_lease: Duration = timedelta(seconds=30)
     small_claim_threshold_cents: int = 2000
     stall_coupon_cents: int = 500
     scans: bool = True  # the worker keeps the exception scan's schedule (every T-MISSED) in place

@@ -11,9 +11,11 @@ from typing import Any, NoReturn
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -32,11 +34,14 @@ def workflow_id(case_id: str) -> str:
     return f"case-{case_id}"
 
 
-async def start_case(client: Client, case: Case, settings: Settings) -> None:
+async def start_case(
+    client: Client, case: Case, settings: Settings, conflict: WorkflowIDConflictPolicy = WorkflowIDConflictPolicy.FAIL
+) -> None:
     """Starts the case's workflow and, in the same call, waits until it has stored the opening
     (and any instant decision): update-with-start, so a case decided at once cannot finish before we ask.
+    `USE_EXISTING` finishes an opening whose request died between storing the case and hearing it opened.
     """
-    start = start_operation(case, case_input(case, settings), settings.task_queue)
+    start = start_operation(case, case_input(case, settings), settings.task_queue, conflict)
     try:
         await client.execute_update_with_start_workflow(CaseWorkflow.opened, start_workflow_operation=start)
     except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateFailedError, RuntimeError) as error:
@@ -57,13 +62,35 @@ async def _started(start: WithStartWorkflowOperation[Any, Any]) -> bool:
     return True
 
 
-async def send_action(client: Client, case: Case, request: ActionRequest) -> None:
-    """Sends one command; the workflow's validator refuses illegal ones before anything is recorded."""
+async def send_action(client: Client, case: Case, request: ActionRequest, update_id: str | None = None) -> None:
+    """Sends one command; the workflow's validator refuses illegal ones before anything is recorded.
+
+    `update_id` names the command for good (a request's idempotency key): sent again, Temporal answers with the
+    first outcome while the case runs, and once the case has closed its history still shows the command applied.
+    """
     handle = client.get_workflow_handle_for(CaseWorkflow.run, case.workflow_id)
     try:
-        await handle.execute_update(CaseWorkflow.act, request)
+        await handle.execute_update(CaseWorkflow.act, request, id=update_id)
     except Exception as error:
+        if update_id is not None and _closed(error) and await _applied(handle, update_id):
+            return  # an earlier attempt of this very request closed the case: its effect is known
         _raise_api_error(error, case, f"cannot {request.action} a case that is {case.status}")
+
+
+def _closed(error: Exception) -> bool:
+    return isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND
+
+
+async def _applied(handle: WorkflowHandle[Any, Any], update_id: str) -> bool:
+    """Whether the case's history holds a completed update named `update_id`."""
+    async for event in handle.fetch_history_events():
+        completed = event.workflow_execution_update_completed_event_attributes
+        if (
+            event.HasField("workflow_execution_update_completed_event_attributes")
+            and completed.meta.update_id == update_id
+        ):
+            return True
+    return False
 
 
 async def add_evidence(client: Client, case: Case, added: EvidenceAdded) -> None:

@@ -6,7 +6,11 @@ The lookup key is (caller, method, path) + key. The first request claims the key
 - same key, different body → 422 `idempotency_key_reused`;
 - same key while the first is still running → 409 `idempotency_in_flight`;
 - the first attempt raised or answered 5xx → its row is deleted, so a retry runs afresh (the key never wedges);
-- a record older than `settings.idempotency_ttl` (or an in-flight row abandoned for `ABANDONED`) counts as new.
+- a record older than `settings.idempotency_ttl` counts as new;
+- an in-flight row older than `settings.idempotency_lease` belongs to a request that died mid-way (its process
+  killed): a retry takes it over. Routes name what they do by the key's fingerprint (`key_use`): the case opened
+  under it, the workflow update sent under it; so the retry finds the effect the dead request had, if any, and
+  answers with it instead of doing it again.
 Unauthenticated requests are passed through untouched: they get their 401 and store nothing.
 
 The body is read once, hashed and spooled (in memory up to `SPOOL_IN_MEMORY`, on disk beyond; `api.body_limit`
@@ -19,6 +23,7 @@ import email.message
 import hashlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from tempfile import SpooledTemporaryFile
 from typing import Annotated, Any
@@ -42,7 +47,6 @@ from models.types import utcnow
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
-ABANDONED = timedelta(minutes=2)  # an in-flight row this old belongs to a request that died without cleaning up
 SPOOL_IN_MEMORY = 1024 * 1024
 CHUNK = 64 * 1024
 
@@ -86,12 +90,26 @@ async def _once(request: Request, handler: Handler, key: str, scope: str) -> Res
         return await _run_once(replayable, handler, key, scope, digest)
 
 
+@dataclass(frozen=True)
+class KeyUse:
+    """The key a route runs under, as a fingerprint unique to (caller, method, path, key, body): what the route does
+    under it carries the fingerprint, so a retry that took over a dead attempt's key finds that attempt's effect."""
+
+    fingerprint: str
+
+
+def key_use(request: Request) -> KeyUse | None:
+    use = getattr(request.state, "idempotency", None)
+    return use if isinstance(use, KeyUse) else None
+
+
 async def _run_once(request: Request, handler: Handler, key: str, scope: str, digest: str) -> Response:
     sessions = services(request).sessions
-    ttl = get_settings(request).idempotency_ttl
-    claimed, record = await _claim(sessions, scope, key, digest, ttl)
+    settings = get_settings(request)
+    claimed, record = await _claim(sessions, scope, key, digest, settings.idempotency_ttl, settings.idempotency_lease)
     if not claimed:
         return _replay(record, digest)
+    request.state.idempotency = KeyUse(hashlib.sha256(f"{scope}\n{key}\n{digest}".encode()).hexdigest())
     try:
         response = await handler(request)
     except Exception:
@@ -168,7 +186,7 @@ def _boundary(content_type: str | None) -> bytes | None:
 
 
 async def _claim(
-    sessions: Sessions, scope: str, key: str, digest: str, ttl: timedelta
+    sessions: Sessions, scope: str, key: str, digest: str, ttl: timedelta, lease: timedelta
 ) -> tuple[bool, IdempotencyRecord]:
     """(True, our new in-flight row) or (False, the live record that answers instead)."""
     for _attempt in range(3):
@@ -181,7 +199,7 @@ async def _claim(
             pass
         async with transaction(sessions) as session:
             existing = (await session.exec(_lookup(scope, key))).first()
-            if existing is not None and not _expired(existing, ttl):
+            if existing is not None and not _expired(existing, ttl, lease):
                 return False, existing
             if existing is not None:  # expired: by id, so a fresh row of a concurrent twin survives
                 await session.exec(delete(IdempotencyRecord).where(col(IdempotencyRecord.id) == existing.id))
@@ -215,9 +233,9 @@ def _lookup(scope: str, key: str) -> Any:
     return select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
 
 
-def _expired(record: IdempotencyRecord, ttl: timedelta) -> bool:
+def _expired(record: IdempotencyRecord, ttl: timedelta, lease: timedelta) -> bool:
     age = utcnow() - record.created_at
-    return age > ttl or (record.state == KeyState.IN_FLIGHT and age > ABANDONED)
+    return age > ttl or (record.state == KeyState.IN_FLIGHT and age > lease)
 
 
 def _valid(key: str) -> str:

@@ -3,17 +3,18 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.common import WorkflowIDConflictPolicy
 
 from api import cursor
 from api.auth import Caller
 from api.case_workflow import send_action, start_case, workflow_id
 from api.deps import BuyerDep, CallerDep, SessionDep, SettingsDep, TemporalDep, VisibleCaseDep
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable, documented
-from api.idempotency import IDEMPOTENT, IdempotentRoute
+from api.idempotency import IDEMPOTENT, IdempotentRoute, KeyUse, key_use
 from api.schemas.actions import ActionBody, to_request
 from api.schemas.cases import CaseCreate, CasePage, CasePublic
 from api.scoping import visible_cases, visible_orders
@@ -28,13 +29,25 @@ router = APIRouter(prefix="/cases", tags=["cases"], route_class=IdempotentRoute)
 
 @router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413, 503))
 async def open_case(
-    body: CaseCreate, caller: BuyerDep, session: SessionDep, client: TemporalDep, settings: SettingsDep
+    request: Request,
+    body: CaseCreate,
+    caller: BuyerDep,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
 ) -> CasePublic:
     """Opens an after-sales case on one of the caller's orders and starts its workflow."""
+    case_id = _case_id(key_use(request))
+    earlier = await session.get(Case, case_id)
+    if earlier is not None and earlier.buyer_id == caller.id:  # this very request stored it before: answer with it
+        if earlier.event_count == 0:
+            await start_case(client, earlier, settings, WorkflowIDConflictPolicy.USE_EXISTING)
+            await session.refresh(earlier)
+        return CasePublic.of(earlier)
     order = await _own_order(session, caller, body.order_id)
     _check_request(body, order)
     amount = await _amount_asked(session, body, order)
-    case = await _insert(session, body, order, amount)
+    case = await _insert(session, body, order, amount, case_id)
     try:
         await start_case(client, case, settings)
     except Exception:
@@ -81,6 +94,7 @@ async def get_case(case: VisibleCaseDep) -> CasePublic:
 
 @router.post("/{case_id}/actions", dependencies=IDEMPOTENT, responses=documented(413, 503))
 async def act(
+    request: Request,
     case: VisibleCaseDep,
     action: Annotated[ActionBody, Body()],
     caller: CallerDep,
@@ -88,14 +102,15 @@ async def act(
     client: TemporalDep,
 ) -> CasePublic:
     """One command of api.md's action table; 409 `invalid_state` when the case's state does not allow it."""
-    request = to_request(action, caller)
-    if not transitions.role_may(case.kind, request.action, caller.role):
-        raise Forbidden(f"a {caller.role} cannot {request.action}")
-    if request.tracking_no is not None:
-        await _check_new_parcel(session, request.tracking_no)
-    if request.outcome == Outcome.PARTIAL_REFUND and request.amount_cents is not None:
-        await _check_left(session, case, request.amount_cents)
-    await send_action(client, case, request)
+    command = to_request(action, caller)
+    if not transitions.role_may(case.kind, command.action, caller.role):
+        raise Forbidden(f"a {caller.role} cannot {command.action}")
+    if command.tracking_no is not None:
+        await _check_new_parcel(session, command.tracking_no)
+    if command.outcome == Outcome.PARTIAL_REFUND and command.amount_cents is not None:
+        await _check_left(session, case, command.amount_cents)
+    use = key_use(request)
+    await send_action(client, case, command, f"request-{use.fingerprint[:40]}" if use else None)
     await session.refresh(case)
     return CasePublic.of(case)
 
@@ -182,8 +197,13 @@ def _openable(kind: CaseKind) -> bool:
     return kind in transitions.AFTER_SALES and transitions.supported(kind)
 
 
-async def _insert(session: AsyncSession, body: CaseCreate, order: Order, amount_cents: int) -> Case:
-    case_id, key = uuid.uuid4().hex[:16], open_key(order.order_id, body.kind)
+def _case_id(use: KeyUse | None) -> str:
+    """A request sent with an Idempotency-Key names its case by the key, so a retry finds what it opened."""
+    return use.fingerprint[:16] if use else uuid.uuid4().hex[:16]
+
+
+async def _insert(session: AsyncSession, body: CaseCreate, order: Order, amount_cents: int, case_id: str) -> Case:
+    key = open_key(order.order_id, body.kind)
     case = Case(
         case_id=case_id,
         kind=body.kind,
