@@ -323,8 +323,9 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         if kind == "refund" and workflow.patched(REFUND_WATCH_PATCH):
             await self._watch_refund(run, move, pending if pending is not None else [])
         receipt = await run
-        if kind == "refund":
-            self._refundable = max(0, self._refundable - receipt.amount_cents)
+        if kind == "refund":  # what the ledger said is left after this move, when it said (older receipts did not)
+            left_after = receipt.left_before_cents - receipt.amount_cents if receipt.asked_cents else self._refundable
+            self._refundable = max(0, min(self._refundable - receipt.amount_cents, left_after))
         return receipt
 
     async def _watch_refund(

@@ -4,9 +4,12 @@ whatever runs at once; what falls short is said on the timeline and goes to an a
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.adapters.payments import FakePaymentProvider
@@ -175,3 +178,31 @@ async def test_a_refund_still_unconfirmed_as_t_refund_nears_alerts_the_agents_an
         provider.down = False
         assert await approving == CaseStatus.RESOLVED
         assert (await event_types(sessions, case.case_id))[-2:] == ["refund_executed", "case_closed"]
+
+
+async def test_a_case_knows_what_the_ledger_left_after_its_move_and_refuses_more_at_once(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    order = await add_order(sessions, total_cents=9900)
+    partial, full = [await add_case(sessions, order, timers=TIMERS, held_open=i == 0) for i in range(2)]
+    partial_handle = await start(time_skipping_env, task_queue, partial)
+    full_handle = await start(time_skipping_env, task_queue, full)
+    too_much = merchant(full, Action.PROPOSE, outcome=Outcome.PARTIAL_REFUND, amount_cents=9901, message="全退")
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await full_handle.execute_update(CaseWorkflow.act, too_much)
+    assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "invalid_amount"
+
+    proposal = merchant(partial, Action.PROPOSE, outcome=Outcome.PARTIAL_REFUND, amount_cents=6000, message="退一部分")
+    await partial_handle.execute_update(CaseWorkflow.act, proposal)
+    await partial_handle.execute_update(
+        CaseWorkflow.act, ActionRequest(Action.ACCEPT_PROPOSAL, Role.BUYER, partial.buyer_id)
+    )
+    await full_handle.execute_update(CaseWorkflow.act, merchant(full, Action.APPROVE))  # capped to 3 900
+
+    ruling = ActionRequest(
+        Action.DECIDE, Role.AGENT, "agent-1", outcome=Outcome.PARTIAL_REFUND, amount_cents=100, rationale="再补一点"
+    )
+    with pytest.raises(WorkflowUpdateFailedError) as nothing_left:
+        await full_handle.execute_update(CaseWorkflow.act, ruling)
+    assert isinstance(nothing_left.value.cause, ApplicationError) and nothing_left.value.cause.type == "invalid_amount"
+    assert await refunded(sessions, order.order_id) == 9900
