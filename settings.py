@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, model_validator
+from pydantic import AnyHttpUrl, BeforeValidator, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rulebook.facts import Thresholds
@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     small_claim_threshold_cents: int = 2000
     stall_coupon_cents: int = 500
     scans: bool = True  # the worker keeps the exception scan's schedule (every T-MISSED) in place
+    # The payment provider: the fake pays nobody and is refused outside development (see worker.py).
+    payments: Literal["fake", "http"] = "fake"
+    payments_url: AnyHttpUrl | None = None
+    payments_api_key: SecretStr | None = None
+    payments_timeout: Duration = timedelta(seconds=10)  # per phase (connect, read); well under the activity's 30 s
 
     t_merchant: Duration = DEFAULTS[TimerId.T_MERCHANT]
     t_buyer_ship: Duration = DEFAULTS[TimerId.T_BUYER_SHIP]
@@ -61,6 +66,12 @@ class Settings(BaseSettings):
             if self.env != "development":
                 raise ValueError("AFTERSALES_JWT_SECRET is required outside development")
             self.jwt_secret = DEV_JWT_SECRET
+        return self
+
+    @model_validator(mode="after")
+    def _payments_url_for_http(self) -> "Settings":
+        if self.payments == "http" and self.payments_url is None:
+            raise ValueError("AFTERSALES_PAYMENTS_URL is required when AFTERSALES_PAYMENTS=http")
         return self
 
     @property

@@ -24,7 +24,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.adapters.payments import FakePaymentProvider, PaymentProvider
+from activities.adapters.payments import PaymentProvider
+from activities.adapters.selection import FakePaymentsRefused, payment_provider
 from activities.facts import FactsActivities
 from activities.payments import MoneyActivities
 from activities.recording import CaseRecorder
@@ -32,7 +33,7 @@ from activities.scans import ScanActivities
 from models.db import create_engine, session_factory
 from rulebook.facts import Thresholds
 from rulebook.timers import Timers
-from settings import get_settings
+from settings import Settings, get_settings
 from workflows.case import CaseWorkflow
 from workflows.messages import ScanRequest
 from workflows.scans import SCAN_SCHEDULE_ID, ScanWorkflow
@@ -100,13 +101,18 @@ async def ensure_scan_schedule(client: Client, task_queue: str, every: timedelta
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
+    async with payment_provider(settings) as provider:  # first: a worker that cannot pay never starts
+        await serve(settings, provider)
+
+
+async def serve(settings: Settings, provider: PaymentProvider) -> None:
     engine = create_engine(settings.database_url)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     sessions = session_factory(engine)
     worker = build_worker(
         client,
         sessions,
-        FakePaymentProvider(),
+        provider,
         settings.task_queue,
         settings.worker_sticky_timeout,
         settings.case_timers(),
@@ -114,7 +120,9 @@ async def main() -> None:
     )
     if settings.scans:
         await ensure_scan_schedule(client, settings.task_queue, settings.t_missed)
-    logging.info("worker on task queue %r at %s", settings.task_queue, settings.temporal_address)
+    logging.info(
+        "worker on task queue %r at %s, payments: %s", settings.task_queue, settings.temporal_address, settings.payments
+    )
     try:
         await worker.run()
     finally:
@@ -122,4 +130,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except FakePaymentsRefused as refused:
+        raise SystemExit(f"worker: {refused}") from None

@@ -173,7 +173,7 @@ async def main(cases: int, concurrency: int) -> None:
         await upgrade_async(database_url)
         async with running_dev_server(directory) as address:
             settings = {
-                "AFTERSALES_ENV": "test",
+                "AFTERSALES_ENV": "development",  # with the fake payment provider: the service is measured, not a PSP
                 "AFTERSALES_JWT_SECRET": SECRET,
                 "AFTERSALES_DATABASE_URL": database_url,
                 "AFTERSALES_TEMPORAL_ADDRESS": address,

@@ -38,3 +38,22 @@ def test_outside_development_a_missing_secret_refuses_to_start(monkeypatch: pyte
     monkeypatch.setenv("AFTERSALES_ENV", env)
     with pytest.raises(ValidationError, match="AFTERSALES_JWT_SECRET is required"):
         Settings()
+
+
+def test_http_payments_without_a_url_refuse_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFTERSALES_PAYMENTS", "http")
+    monkeypatch.delenv("AFTERSALES_PAYMENTS_URL", raising=False)
+    with pytest.raises(ValidationError, match="AFTERSALES_PAYMENTS_URL is required"):
+        Settings()
+
+
+def test_payments_read_from_the_environment_and_keep_the_key_out_of_sight(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFTERSALES_PAYMENTS", "http")
+    monkeypatch.setenv("AFTERSALES_PAYMENTS_URL", "https://psp.example/v1")
+    monkeypatch.setenv("AFTERSALES_PAYMENTS_API_KEY", "sk-live-secret")
+    monkeypatch.setenv("AFTERSALES_PAYMENTS_TIMEOUT", "5s")
+    settings = Settings()
+    assert (settings.payments, str(settings.payments_url)) == ("http", "https://psp.example/v1")
+    assert settings.payments_timeout == timedelta(seconds=5)
+    assert settings.payments_api_key is not None and settings.payments_api_key.get_secret_value() == "sk-live-secret"
+    assert "sk-live-secret" not in repr(settings)

@@ -9,9 +9,11 @@ import pytest_asyncio
 
 from devtools.stack import RunningService, running_service
 from models.migrate import upgrade_async
+from tests.support.payment_server import PaymentServer, running_payment_server
 
 T_MERCHANT_SECONDS = 4
 JWT_SECRET = "e2e-secret-of-at-least-thirty-two-bytes"
+PAYMENTS_API_KEY = "e2e-payments-key"
 
 
 @dataclass(frozen=True)
@@ -19,11 +21,19 @@ class Service:
     base_url: str
     temporal_address: str
     processes: RunningService
+    payments: PaymentServer
+
+
+@pytest_asyncio.fixture(scope="session")
+async def payment_server() -> AsyncIterator[PaymentServer]:
+    """The payment provider the worker pays through, over real HTTP."""
+    async with running_payment_server(PAYMENTS_API_KEY) as server:
+        yield server
 
 
 @pytest_asyncio.fixture(scope="session")
 async def service(
-    dev_server: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
+    dev_server: str, database_url: str, payment_server: PaymentServer, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Service]:
     directory = tmp_path_factory.mktemp("e2e")
     await upgrade_async(database_url)
@@ -36,6 +46,9 @@ async def service(
         "AFTERSALES_T_MERCHANT": f"{T_MERCHANT_SECONDS}s",
         "AFTERSALES_WORKER_STICKY_TIMEOUT": "1s",
         "AFTERSALES_EVIDENCE_DIR": str(directory / "evidence"),
+        "AFTERSALES_PAYMENTS": "http",
+        "AFTERSALES_PAYMENTS_URL": payment_server.url,
+        "AFTERSALES_PAYMENTS_API_KEY": PAYMENTS_API_KEY,
     }
     async with running_service(directory, settings) as running:
-        yield Service(running.base_url, dev_server, running)
+        yield Service(running.base_url, dev_server, running, payment_server)

@@ -36,6 +36,7 @@ async def test_a_case_whose_worker_was_killed_still_steps_in_at_its_deadline_and
         events = (await http.get(f"/cases/{case['case_id']}/timeline", headers=as_buyer)).json()["items"]
         types = [e["type"] for e in events]
         assert types.count("deadline_passed") == 1 and types.count("refund_executed") == 1
+        assert len(service.payments.payments_for(f"case-{case['case_id']}:refund:1")) == 1
         verified = (await http.get(f"/cases/{case['case_id']}/verify", headers=as_buyer)).json()
         assert verified["valid"] is True
 

@@ -91,6 +91,8 @@ async def test_a_refund_case_lives_its_whole_life_over_http(service: Service, de
         events = (await http.get(f"/cases/{case['case_id']}/timeline", headers=as_buyer)).json()["items"]
         refunds = [e for e in events if e["type"] == "refund_executed"]
         assert len(refunds) == 1 and refunds[0]["data"]["external_ref"]
+        paid = service.payments.payments_for(f"case-{case['case_id']}:refund:1")  # over HTTP, once
+        assert [(p.reference, p.order_id) for p in paid] == [(refunds[0]["data"]["external_ref"], order_id)]
         assert all(e["prev_hash"] == p["hash"] for p, e in itertools.pairwise(events))
         verified = (await http.get(f"/cases/{case['case_id']}/verify", headers=as_buyer)).json()
         assert (verified["valid"], verified["events"], verified.get("broken_at")) == (True, len(events), None)
