@@ -3,6 +3,7 @@ returns received, duplicate and retried requests — refunds never exceed what w
 after every step. Real workflows on the time-skipping server, a real database, the API over httpx."""
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Coroutine
 from typing import Any
@@ -15,6 +16,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
 from models.ledger import HOLDS_MONEY, LedgerEntry
 from tests.api.helpers import AGENT, SYSTEM, OrderRef, new_id, order_body
@@ -31,10 +35,10 @@ async def session_loop() -> asyncio.AbstractEventLoop:
 
 
 def test_refunds_never_exceed_what_was_paid_across_random_cases_of_one_order(
-    session_loop: asyncio.AbstractEventLoop, client: AsyncClient, db: Sessions
+    session_loop: asyncio.AbstractEventLoop, client: AsyncClient, db: Sessions, time_skipping_env: WorkflowEnvironment
 ) -> None:
     class OneOrder(MoneyOfOneOrder):
-        loop, http, sessions = session_loop, client, db
+        loop, http, sessions, temporal = session_loop, client, db, time_skipping_env.client
 
     run = settings(
         max_examples=15,
@@ -50,6 +54,7 @@ class MoneyOfOneOrder(RuleBasedStateMachine):
     loop: asyncio.AbstractEventLoop
     http: AsyncClient
     sessions: Sessions
+    temporal: Client
 
     def __init__(self) -> None:
         super().__init__()
@@ -66,6 +71,15 @@ class MoneyOfOneOrder(RuleBasedStateMachine):
         delivered = {"tracking_no": shipment["tracking_no"], "status": "delivered", "at": "2026-11-28T10:00:00+00:00"}
         self.run(self.post("/logistics/events", delivered, SYSTEM))
 
+    def teardown(self) -> None:
+        """The run's cases are test material: ended, so later tests' skipped time does not wake them all."""
+        for case_id in self.cases:
+            self.run(self.end(case_id))
+
+    async def end(self, case_id: str) -> None:
+        with contextlib.suppress(RPCError):  # closed already
+            await self.temporal.get_workflow_handle(f"case-{case_id}").terminate("the test run is over")
+
     # --- plumbing ---------------------------------------------------------------------------------
 
     def run(self, step: Coroutine[Any, Any, Any]) -> Any:
@@ -79,7 +93,8 @@ class MoneyOfOneOrder(RuleBasedStateMachine):
         return response
 
     def act(self, case: int, headers: dict[str, str], **body: Any) -> Response:
-        return self.run(self.post(f"/cases/{self.cases[case]}/actions", body, headers))
+        response: Response = self.run(self.post(f"/cases/{self.cases[case]}/actions", body, headers))
+        return response
 
     def status(self, case: int) -> str:
         response = self.run(self.http.get(f"/cases/{self.cases[case]}", headers=self.order.buyer))

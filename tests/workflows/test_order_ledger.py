@@ -2,6 +2,7 @@
 whatever runs at once; what falls short is said on the timeline and goes to an agent (product.md §8)."""
 
 import asyncio
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from rulebook.timers import Timers
 from tests.builders import add_case, add_order
 from tests.support.polling import eventually
 from tests.workflows.support import event_types, merchant, start, stored
+from worker import build_worker
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionRequest
 
@@ -155,10 +157,8 @@ class SlowProvider(FakePaymentProvider):
 async def test_a_refund_still_unconfirmed_as_t_refund_nears_alerts_the_agents_and_then_completes(
     time_skipping_env: WorkflowEnvironment, sessions: Sessions
 ) -> None:
-    from worker import build_worker
-
     provider = SlowProvider()
-    queue = "slow-payments"
+    queue = f"slow-payments-{uuid.uuid4().hex[:8]}"
     async with build_worker(time_skipping_env.client, sessions, provider, queue):
         case = await add_case(sessions, await add_order(sessions, total_cents=3300), timers=TIMERS)
         handle = await start(time_skipping_env, queue, case)

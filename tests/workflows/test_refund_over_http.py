@@ -55,8 +55,9 @@ async def test_a_refund_the_provider_refuses_with_a_4xx_is_final_and_sends_the_c
         build_worker(time_skipping_env.client, sessions, provider, queue),
     ):
         server.refuse_next(402, "the buyer's card account is closed")
-        await start(time_skipping_env, queue, case)  # not shipped: refunded at once, or so it tries
+        handle = await start(time_skipping_env, queue, case)  # not shipped: refunded at once, or so it tries
         held = await stored(sessions, case.case_id)
+        await handle.terminate("its worker stops with this test")  # else later skipped time wakes it on no worker
 
     assert len(server.calls) == 1 and server.payments == []  # final: never asked again
     assert (held.status, held.awaiting) == (CaseStatus.IN_ARBITRATION, Party.AGENT)
