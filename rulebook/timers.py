@@ -88,3 +88,12 @@ BUYER_SHIP_WARNING = timedelta(hours=24)  # T-BUYER-SHIP: the buyer is warned th
 def warning_at(started_at: datetime, wait: timedelta, before: timedelta = BUYER_SHIP_WARNING) -> datetime:
     """When to warn that a wait is about to run out; at the start if the wait is shorter than the warning."""
     return max(deadline(started_at, wait) - before, started_at)
+
+
+def format_duration(wait: timedelta) -> str:
+    """The shortest exact spelling `parse_duration` reads back: 86400 s → `1d`, 5400 s → `90m`, 90 s → `90s`."""
+    seconds = int(wait.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
