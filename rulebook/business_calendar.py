@@ -53,10 +53,10 @@ def parse_paused_days(text: str) -> tuple[Pause, ...]:
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
-        first, _, last = part.partition(RANGE_SEPARATOR)
+        first, is_range, last = part.partition(RANGE_SEPARATOR)
         try:
             start_day = date.fromisoformat(first.strip())
-            end_day = date.fromisoformat(last.strip()) if last else start_day
+            end_day = date.fromisoformat(last.strip()) if is_range else start_day
         except ValueError:
             raise ValueError(
                 f"not a date or a date range: {part!r} (e.g. 2027-02-05 or 2027-02-05..2027-02-11)"

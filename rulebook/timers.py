@@ -91,9 +91,12 @@ def warning_at(started_at: datetime, wait: timedelta, before: timedelta = BUYER_
 
 
 def format_duration(wait: timedelta) -> str:
-    """The shortest exact spelling `parse_duration` reads back: 86400 s → `1d`, 5400 s → `90m`, 90 s → `90s`."""
+    """An exact spelling `parse_duration` reads back, in the units §4 speaks of: whole days from three days up
+    (`7d`), else whole hours (`24h`, `48h`), minutes (`90m`) or seconds (`90s`)."""
     seconds = int(wait.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    if seconds >= 3 * 86400 and seconds % 86400 == 0:
+        return f"{seconds // 86400}d"
+    for unit, size in (("h", 3600), ("m", 60)):
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"

@@ -34,7 +34,9 @@ def test_refund_only_rows_are_unchanged() -> None:
     rows = {(t.status, t.action, t.roles, t.to, t.needs_proposal) for t in TABLE[CaseKind.REFUND_ONLY]}
     specific = {r for r in rows if r[1] not in (A.MESSAGE, A.WITHDRAW, A.DECIDE, A.EXTEND)}
     assert specific == REFUND_ONLY_ROWS
-    assert len(rows) == len(REFUND_ONLY_ROWS) + 3 * len(OPEN)
+    extend = {r for r in rows if r[1] == A.EXTEND}
+    assert {r[0] for r in extend} == {S.AWAITING_MERCHANT, S.AWAITING_RECEIPT, S.AWAITING_REPLACEMENT}
+    assert len(rows) == len(REFUND_ONLY_ROWS) + 3 * len(OPEN) + len(extend)
 
 
 @pytest.mark.parametrize("kind", list(CaseKind))
