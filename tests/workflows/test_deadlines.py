@@ -186,6 +186,64 @@ async def test_a_case_opened_before_a_pause_steps_in_after_it_by_exactly_the_pau
     assert "时长30小时,已顺延平台暂停的48小时" in told
 
 
+async def test_a_paused_return_shipment_wait_warns_the_buyer_a_day_before_the_moved_deadline(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    """T-BUYER-SHIP (6 days here) is buyer-facing: two paused days move it out, and the warning with it."""
+    first = tomorrow_in_shanghai(await time_skipping_env.get_current_time())
+    case = await add_case(sessions, await add_order(sessions), kind=CaseKind.RETURN_REFUND, timers=TIMERS)
+    case = dataclasses.replace(case, deadlines=DeadlinePolicy(paused=(day_pause(first, first + D),)))
+    handle = await start(time_skipping_env, task_queue, case)
+    approve = merchant(case, Action.APPROVE, return_address="退货仓 A")
+    assert await handle.execute_update(CaseWorkflow.act, approve) == CaseStatus.AWAITING_RETURN_SHIPMENT
+    (requested,) = await events_of(sessions, case.case_id, "return_requested")
+    deadline = requested.at + 6 * D + 2 * D
+    assert (await stored(sessions, case.case_id)).deadline == deadline
+    assert requested.data["deadline"] == deadline.isoformat()
+
+    await sleep_until(time_skipping_env, deadline - D - MARGIN)  # a day before the unpaused deadline is long past
+    assert await events_of(sessions, case.case_id, "return_ship_warning") == []
+    await sleep_until(time_skipping_env, deadline - D + MARGIN)
+    (warning,) = await eventually(lambda: events_of(sessions, case.case_id, "return_ship_warning"), bool)
+    assert warning.data["deadline"] == deadline.isoformat()
+
+    await sleep_until(time_skipping_env, deadline + MARGIN)
+    closed = await eventually(lambda: stored(sessions, case.case_id), lambda c: c.status.is_final)
+    assert closed.status == CaseStatus.WITHDRAWN
+    (passed,) = await events_of(sessions, case.case_id, "deadline_passed")
+    assert (passed.data["timer"], passed.data["wait"], passed.data["paused"], passed.data["then"]) == (
+        "T-BUYER-SHIP",
+        "6d",
+        "48h",
+        "request_closes",
+    )
+
+
+async def test_t_agent_running_out_is_a_deadline_passed_too_and_is_not_paused(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    today = (await time_skipping_env.get_current_time()).astimezone(SHANGHAI).date()
+    case = await add_case(sessions, await add_order(sessions), timers=TIMERS)
+    case = dataclasses.replace(case, deadlines=DeadlinePolicy(paused=(day_pause(today, today + D),)))  # paused now
+    handle = await start(time_skipping_env, task_queue, case)
+    escalate = merchant(case, Action.ESCALATE, reason="买家描述与事实不符")
+    assert await handle.execute_update(CaseWorkflow.act, escalate) == CaseStatus.IN_ARBITRATION
+    (escalated,) = await events_of(sessions, case.case_id, "escalated")
+    assert (await stored(sessions, case.case_id)).deadline == escalated.at + 11 * H
+
+    await sleep_until(time_skipping_env, escalated.at + 11 * H + MARGIN)
+    (passed,) = await eventually(lambda: events_of(sessions, case.case_id, "deadline_passed"), bool)
+    assert (passed.data["timer"], passed.data["wait"], passed.data["paused"], passed.data["then"]) == (
+        "T-AGENT",
+        "11h",
+        None,
+        "agent_reminded",
+    )
+    assert await events_of(sessions, case.case_id, "agent_reminder") != []
+    for party in (Party.BUYER, Party.MERCHANT):
+        assert any("平台裁决时限(T-AGENT)已到期" in m for m in await messages_to(sessions, case.case_id, party))
+
+
 @pytest.mark.parametrize(
     ("delivered_days_ago", "after_silence"),
     [
