@@ -356,7 +356,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         assert self._wait is not None
         data = {
             **deadlines.account(self._wait),
-            "waited_on": transitions.AWAITING[self._status] or "courier",
+            "waited_on": transitions.AWAITING.get(self._status) or "courier",
             "case_status": self._status,
             "then": deadlines.after_deadline(self._status, self._proposal is not None),
         }

@@ -189,15 +189,16 @@ async def test_a_case_opened_before_a_pause_steps_in_after_it_by_exactly_the_pau
 async def test_a_paused_return_shipment_wait_warns_the_buyer_a_day_before_the_moved_deadline(
     time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
 ) -> None:
-    """T-BUYER-SHIP (6 days here) is buyer-facing: two paused days move it out, and the warning with it."""
+    """T-BUYER-SHIP (50 h here) is buyer-facing: a paused day moves it out, and the warning with it."""
     first = tomorrow_in_shanghai(await time_skipping_env.get_current_time())
-    case = await add_case(sessions, await add_order(sessions), kind=CaseKind.RETURN_REFUND, timers=TIMERS)
-    case = dataclasses.replace(case, deadlines=DeadlinePolicy(paused=(day_pause(first, first + D),)))
+    timers = dataclasses.replace(TIMERS, buyer_ship=50 * H)
+    case = await add_case(sessions, await add_order(sessions), kind=CaseKind.RETURN_REFUND, timers=timers)
+    case = dataclasses.replace(case, deadlines=DeadlinePolicy(paused=(day_pause(first, first),)))
     handle = await start(time_skipping_env, task_queue, case)
     approve = merchant(case, Action.APPROVE, return_address="退货仓 A")
     assert await handle.execute_update(CaseWorkflow.act, approve) == CaseStatus.AWAITING_RETURN_SHIPMENT
     (requested,) = await events_of(sessions, case.case_id, "return_requested")
-    deadline = requested.at + 6 * D + 2 * D
+    deadline = requested.at + 50 * H + D
     assert (await stored(sessions, case.case_id)).deadline == deadline
     assert requested.data["deadline"] == deadline.isoformat()
 
@@ -213,8 +214,8 @@ async def test_a_paused_return_shipment_wait_warns_the_buyer_a_day_before_the_mo
     (passed,) = await events_of(sessions, case.case_id, "deadline_passed")
     assert (passed.data["timer"], passed.data["wait"], passed.data["paused"], passed.data["then"]) == (
         "T-BUYER-SHIP",
-        "6d",
-        "48h",
+        "50h",
+        "24h",
         "request_closes",
     )
 
@@ -247,8 +248,8 @@ async def test_t_agent_running_out_is_a_deadline_passed_too_and_is_not_paused(
 @pytest.mark.parametrize(
     ("delivered_days_ago", "after_silence"),
     [
-        (6, CaseStatus.AWAITING_RETURN_SHIPMENT),  # asked within the seven days: granted, however long the pause
-        (9, CaseStatus.IN_ARBITRATION),  # asked after them: a pause that covered them gives no days back
+        (7, CaseStatus.AWAITING_RETURN_SHIPMENT),  # asked on day 7: granted, though the pause runs past it
+        (9, CaseStatus.IN_ARBITRATION),  # asked after the seven days: a pause that covered them gives no days back
     ],
 )
 async def test_r_7d_is_not_moved_by_a_pause(
@@ -258,19 +259,20 @@ async def test_r_7d_is_not_moved_by_a_pause(
     delivered_days_ago: int,
     after_silence: CaseStatus,
 ) -> None:
-    """A ten-day pause moves the merchant's deadline far past the seven days; R-TIMEOUT still judges R-7D as of the
-    buyer's request. The other way round, paused days inside the seven days do not lengthen them."""
+    """A pause moves the merchant's deadline past the seven days (which end within a day of the request on day 7);
+    R-TIMEOUT still judges R-7D as of the buyer's request. The other way round, paused days inside the seven days do
+    not lengthen them."""
     delivered_at = datetime.now(UTC) - delivered_days_ago * D
     delivery_day = delivered_at.astimezone(SHANGHAI).date()
     first = tomorrow_in_shanghai(await time_skipping_env.get_current_time())
-    pauses = (day_pause(delivery_day + 2 * D, delivery_day + 5 * D), day_pause(first, first + 9 * D))
+    pauses = (day_pause(delivery_day + 2 * D, delivery_day + 5 * D), day_pause(first, first))
     order = await add_order(sessions, delivered_at=delivered_at)
     timers = dataclasses.replace(TIMERS, merchant=30 * H)
     case = await add_case(sessions, order, kind=CaseKind.RETURN_REFUND, reason=ReasonCode.NO_REASON, timers=timers)
     case = dataclasses.replace(case, deadlines=DeadlinePolicy(paused=pauses))
     await start(time_skipping_env, task_queue, case)
     deadline = (await stored(sessions, case.case_id)).deadline
-    assert deadline == await opened_at(sessions, case) + 30 * H + 10 * D
+    assert deadline == await opened_at(sessions, case) + 30 * H + D
 
     await sleep_until(time_skipping_env, deadline + MARGIN)
     after = await eventually(lambda: stored(sessions, case.case_id), lambda c: c.status != CaseStatus.AWAITING_MERCHANT)
