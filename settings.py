@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BeforeValidator, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from rulebook.business_calendar import Pause, parse_paused_days
+from rulebook.deadlines import EXTENSION_MAX, DeadlinePolicy
 from rulebook.facts import Thresholds
 from rulebook.timers import DEFAULTS, TimerId, Timers, parse_duration
 
@@ -21,6 +23,14 @@ def _duration(value: object) -> object:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _paused_days(value: object) -> object:
+    return parse_paused_days(value) if isinstance(value, str) else value
+
+
+# `2027-02-05..2027-02-11,2027-04-05`: dates and inclusive ranges, Asia/Shanghai (rulebook/business_calendar.py)
+PausedDays = Annotated[tuple[Pause, ...], NoDecode, BeforeValidator(_paused_days)]
 
 
 class Settings(BaseSettings):
@@ -59,6 +69,8 @@ class Settings(BaseSettings):
     t_stall: Duration = DEFAULTS[TimerId.T_STALL]
     t_missed: Duration = DEFAULTS[TimerId.T_MISSED]
     t_refund: Duration = DEFAULTS[TimerId.T_REFUND]
+    extension_max: Duration = EXTENSION_MAX  # the most time one `extend` may add
+    paused_days: PausedDays = ()  # days buyer- and merchant-facing waits do not count (e.g. the 春节 logistics stop)
 
     @model_validator(mode="after")
     def _secret_outside_development(self) -> "Settings":
@@ -89,6 +101,9 @@ class Settings(BaseSettings):
             stall=self.t_stall,
             refund=self.t_refund,
         )
+
+    def case_deadlines(self) -> DeadlinePolicy:
+        return DeadlinePolicy(paused=self.paused_days, extension_max=self.extension_max)
 
     def case_thresholds(self) -> Thresholds:
         return Thresholds(

@@ -31,6 +31,7 @@ from activities.payments import MoneyActivities
 from activities.recording import CaseRecorder
 from activities.scans import ScanActivities
 from models.db import create_engine, session_factory
+from rulebook.deadlines import DeadlinePolicy
 from rulebook.facts import Thresholds
 from rulebook.timers import Timers
 from settings import Settings, get_settings
@@ -51,9 +52,11 @@ def build_worker(
     sticky_timeout: timedelta = timedelta(seconds=10),
     timers: Timers | None = None,
     thresholds: Thresholds | None = None,
+    deadlines: DeadlinePolicy | None = None,
 ) -> Worker:
-    """`timers` and `thresholds` are what the exception scan opens its cases with (the API's come from settings)."""
-    scans = ScanActivities(sessions, client, task_queue, timers or Timers(), thresholds or Thresholds())
+    """`timers`, `thresholds` and `deadlines` are what the exception scan opens its cases with (the API's come from
+    settings)."""
+    scans = ScanActivities(sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines)
     activities: list[Callable[..., Any]] = [
         CaseRecorder(sessions).record_step,
         FactsActivities(sessions).load_case_facts,
@@ -117,6 +120,7 @@ async def serve(settings: Settings, provider: PaymentProvider) -> None:
         settings.worker_sticky_timeout,
         settings.case_timers(),
         settings.case_thresholds(),
+        settings.case_deadlines(),
     )
     if settings.scans:
         await ensure_scan_schedule(client, settings.task_queue, settings.t_missed)

@@ -53,6 +53,7 @@ class FactsActivities:
                 statements=await _statements(session, case_id),
                 description=case.description,
                 urgent=case.urgent,
+                asked_at=case.created_at,
             )
 
 

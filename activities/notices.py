@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from activities import deadline_notices
 from models.notification import TEXT_MAX
 from rulebook.enums import Party
 
@@ -121,13 +122,8 @@ def _proposed(d: dict[str, Any]) -> list[Notice]:
     ]
 
 
-def _deadline(d: dict[str, Any]) -> list[Notice]:
-    if d.get("case_status") in GOODS_DEADLINES:  # a wait of a return's or an exchange's goods
-        zh, en = GOODS_DEADLINES[d["case_status"]]
-        return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
-    zh = f"{d['timer']} 已到期:{d['waited_on']} 未在时限内处理,平台已按规则介入。"
-    en = f"{d['timer']} ran out: the {d['waited_on']} did not act in time, so the platform stepped in by the rule book."
-    return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
+def _to_both(texts: tuple[str, str]) -> list[Notice]:
+    return [Notice(Party.BUYER, *texts), Notice(Party.MERCHANT, *texts)]
 
 
 def _decided(d: dict[str, Any]) -> list[Notice]:
@@ -140,30 +136,6 @@ def _evidence(d: dict[str, Any]) -> list[Notice]:
     by = d.get("actor_role")
     zh, en = f"对方上传了新的证据({d['kind']})。", f"The other party added evidence ({d['kind']})."
     return [Notice(party, zh, en) for party in (Party.BUYER, Party.MERCHANT) if party != by]
-
-
-GOODS_DEADLINES = {
-    "awaiting_return_shipment": (
-        "买家未在时限内寄回商品,退货申请已关闭。",
-        "The return was not shipped in time; the request is closed as withdrawn.",
-    ),
-    "awaiting_receipt": (
-        "商家未在时限内确认收货,系统已自动确认收货。",
-        "The merchant did not confirm receipt in time; receipt was confirmed automatically.",
-    ),
-    "return_in_transit": (
-        "退货物流长时间没有更新,平台客服将介入处理。",
-        "The return's tracking has not moved in time; platform support steps in.",
-    ),
-    "awaiting_replacement": (
-        "商家未在时限内寄出换货商品,平台客服将介入处理。",
-        "The merchant did not ship the replacement in time; platform support steps in.",
-    ),
-    "replacement_in_transit": (
-        "换货物流长时间没有更新,平台客服将介入处理。",
-        "The replacement's tracking has not moved in time; platform support steps in.",
-    ),
-}
 
 
 def _return_requested(d: dict[str, Any]) -> list[Notice]:
@@ -255,7 +227,8 @@ CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     ),
     "escalated": _both("平台客服已介入处理。", "Platform support has stepped in."),
     "withdrawn": _one(Party.MERCHANT, "买家已撤销售后申请。", "The buyer withdrew the request."),
-    "deadline_passed": _deadline,
+    "deadline_passed": lambda d: _to_both(deadline_notices.passed(d)),
+    "deadline_extended": lambda d: _to_both(deadline_notices.extended(d)),
     "evidence_added": _evidence,
     "decision_made": _decided,
     "refund_executed": lambda d: [

@@ -27,6 +27,7 @@ from models.case import Case, open_key
 from models.db import transaction
 from models.ledger import LedgerEntry, LedgerKind, LedgerStatus
 from models.order import Order, Shipment, TrackingEventRow
+from rulebook.deadlines import DeadlinePolicy
 from rulebook.enums import CaseKind, CaseStatus, Party, ReasonCode, ShipmentDirection
 from rulebook.exceptions import EXCEPTION_KINDS, shipment_missed
 from rulebook.facts import Thresholds, TrackingEvent
@@ -48,9 +49,11 @@ class ScanActivities:
         task_queue: str,
         timers: Timers,
         thresholds: Thresholds,
+        deadlines: DeadlinePolicy | None = None,
     ) -> None:
         self._sessions, self._client, self._task_queue = sessions, client, task_queue
         self._timers, self._thresholds = timers, thresholds
+        self._deadlines = deadlines or DeadlinePolicy()
 
     @activity.defn
     async def open_exception_cases(self, scan: ScanRequest) -> ScanResult:
@@ -161,7 +164,7 @@ class ScanActivities:
         return await self._start(case)
 
     async def _start(self, case: Case) -> str:
-        opened = case_input(case, self._timers, self._thresholds)
+        opened = case_input(case, self._timers, self._thresholds, self._deadlines)
         start = start_operation(case, opened, self._task_queue, WorkflowIDConflictPolicy.USE_EXISTING)
         await self._client.execute_update_with_start_workflow(CaseWorkflow.opened, start_workflow_operation=start)
         log.info("opened %s case %s on order %s", case.kind, case.case_id, case.order_id)

@@ -152,8 +152,8 @@ def _refused(cause: BaseException, case: Case) -> NoReturn:
         raise Forbidden(cause.message) from cause
     if cause.type == "invalid_amount":
         raise Unprocessable(cause.message, code="invalid_amount") from cause
-    if cause.type == "invalid_request":
-        raise Unprocessable(cause.message, code="invalid_request") from cause
+    if cause.type in ("invalid_request", "extension_too_long"):
+        raise Unprocessable(cause.message, code=cause.type) from cause
     raise ApiError(cause.message, http_status=500, code="action_failed") from cause
 
 
@@ -165,4 +165,4 @@ def _status_of(error: ApplicationError) -> str | None:
 
 def case_input(case: Case, settings: Settings) -> CaseInput:
     """The workflow's input for `case` (also what the facts activity reads the case with)."""
-    return starting.case_input(case, settings.case_timers(), settings.case_thresholds())
+    return starting.case_input(case, settings.case_timers(), settings.case_thresholds(), settings.case_deadlines())

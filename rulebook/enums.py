@@ -67,6 +67,7 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     MESSAGE = "message"
     DECIDE = "decide"
+    EXTEND = "extend"  # the merchant's one extension of the running deadline (rulebook/deadlines.py)
 
 
 class Outcome(StrEnum):

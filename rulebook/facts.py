@@ -83,3 +83,6 @@ class CaseFacts:
     urgent: bool = False
     thresholds: Thresholds = field(default_factory=Thresholds)
     shipping_insurance: bool = False  # 运费险: the return shipping is covered
+    # When the buyer asked (the case opened). The law's limits are judged then, so no wait of the merchant's, no
+    # paused day and no extension can run them out against the buyer; None: judged `now`.
+    asked_at: datetime | None = None

@@ -100,3 +100,15 @@ def refund_alert_after(limit: timedelta) -> timedelta:
     """How long a refund may stay unconfirmed before the agents are alerted: a day before the legal limit, or half
     of a limit shorter than two days."""
     return max(limit - REFUND_ALERT_MARGIN, limit / 2)
+
+
+def format_duration(wait: timedelta) -> str:
+    """An exact spelling `parse_duration` reads back, in the units §4 speaks of: whole days from three days up
+    (`7d`), else whole hours (`24h`, `48h`), minutes (`90m`) or seconds (`90s`)."""
+    seconds = int(wait.total_seconds())
+    if seconds >= 3 * 86400 and seconds % 86400 == 0:
+        return f"{seconds // 86400}d"
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

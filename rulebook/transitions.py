@@ -101,14 +101,18 @@ _EXCEPTION: tuple[Transition, ...] = (
     *(t for t in _EVERY_KIND if t.action != A.WITHDRAW),
 )
 
+# The merchant may ask once for more time while the case waits on them (once: `rulebook.deadlines`).
+_AWAITING_MERCHANT = (S.AWAITING_MERCHANT, S.AWAITING_RECEIPT, S.AWAITING_REPLACEMENT)
+_EXTEND: tuple[Transition, ...] = tuple(_t(status, A.EXTEND, {R.MERCHANT}, None) for status in _AWAITING_MERCHANT)
+
 TABLE: dict[CaseKind, tuple[Transition, ...]] = {
-    CaseKind.REFUND_ONLY: _REFUND_ONLY + _EVERY_KIND,
-    CaseKind.RETURN_REFUND: _RETURN + _EVERY_RETURN,
-    CaseKind.EXCHANGE: _EXCHANGE + _EVERY_RETURN,
-    CaseKind.NOT_RECEIVED: _NOT_RECEIVED + _EVERY_KIND,
-    CaseKind.LOGISTICS_STALLED: _EXCEPTION,
-    CaseKind.MISSED_SHIPMENT: _EXCEPTION,
-    CaseKind.OVERSOLD: _EXCEPTION,
+    CaseKind.REFUND_ONLY: _REFUND_ONLY + _EVERY_KIND + _EXTEND,
+    CaseKind.RETURN_REFUND: _RETURN + _EVERY_RETURN + _EXTEND,
+    CaseKind.EXCHANGE: _EXCHANGE + _EVERY_RETURN + _EXTEND,
+    CaseKind.NOT_RECEIVED: _NOT_RECEIVED + _EVERY_KIND + _EXTEND,
+    CaseKind.LOGISTICS_STALLED: _EXCEPTION + _EXTEND,
+    CaseKind.MISSED_SHIPMENT: _EXCEPTION + _EXTEND,
+    CaseKind.OVERSOLD: _EXCEPTION + _EXTEND,
 }
 
 # Who the case waits on in each open status.

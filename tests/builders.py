@@ -24,8 +24,14 @@ def listing(**policy: bool) -> dict[str, Any]:
 
 
 async def add_order(
-    sessions: async_sessionmaker[AsyncSession], *, total_cents: int = 9900, shipped: bool = True, delivered: bool = True
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    total_cents: int = 9900,
+    shipped: bool = True,
+    delivered: bool = True,
+    delivered_at: datetime | None = None,
 ) -> Order:
+    """`delivered_at`: when tracking said delivered (a day ago unless given)."""
     now = datetime.now(UTC)
     order = Order(
         order_id=new_id("order"),
@@ -47,7 +53,9 @@ async def add_order(
             if delivered:
                 session.add(
                     TrackingEventRow(
-                        tracking_no=tracking_no, status=TrackingStatus.DELIVERED, at=now - timedelta(days=1)
+                        tracking_no=tracking_no,
+                        status=TrackingStatus.DELIVERED,
+                        at=delivered_at or now - timedelta(days=1),
                     )
                 )
     return order

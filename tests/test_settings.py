@@ -57,3 +57,26 @@ def test_payments_read_from_the_environment_and_keep_the_key_out_of_sight(monkey
     assert settings.payments_timeout == timedelta(seconds=5)
     assert settings.payments_api_key is not None and settings.payments_api_key.get_secret_value() == "sk-live-secret"
     assert "sk-live-secret" not in repr(settings)
+
+
+def test_the_extension_cap_and_the_paused_days_travel_with_new_cases(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFTERSALES_EXTENSION_MAX", "12h")
+    monkeypatch.setenv("AFTERSALES_PAUSED_DAYS", "2027-04-05, 2027-02-05..2027-02-11")
+    deadlines = Settings().case_deadlines()
+    assert deadlines.extension_max == timedelta(hours=12)
+    assert [(p.start.isoformat(), p.end.isoformat()) for p in deadlines.paused] == [
+        ("2027-02-04T16:00:00+00:00", "2027-02-11T16:00:00+00:00"),  # Shanghai days, as UTC instants
+        ("2027-04-04T16:00:00+00:00", "2027-04-05T16:00:00+00:00"),
+    ]
+
+
+def test_by_default_nothing_is_paused_and_an_extension_is_at_most_24_hours(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AFTERSALES_PAUSED_DAYS", raising=False)
+    monkeypatch.delenv("AFTERSALES_EXTENSION_MAX", raising=False)
+    assert (Settings().case_deadlines().paused, Settings().extension_max) == ((), timedelta(hours=24))
+
+
+def test_paused_days_that_are_not_dates_refuse_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFTERSALES_PAUSED_DAYS", "春节")
+    with pytest.raises(ValidationError, match="not a date or a date range"):
+        Settings()

@@ -14,9 +14,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
-from rulebook import commands, decide, exceptions, returns, transitions
+from rulebook import commands, deadlines, decide, exceptions, returns, transitions
 from rulebook.decisions import Decision
-from rulebook.enums import Action, CaseStatus, Outcome, Party, Resolution, Role
+from rulebook.enums import Action, CaseStatus, Outcome, Resolution, Role
 from rulebook.facts import CaseFacts
 from rulebook.returns import Stage
 from rulebook.timers import TimerId, refund_alert_after
@@ -54,6 +54,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._case = case
         self._status = CaseStatus.AWAITING_MERCHANT
         self._deadline: datetime | None = None
+        self._wait: deadlines.Wait | None = None  # the running wait: timer, paused time and extension included
+        self._extended = False  # the merchant's one extension per case was used
         self._proposal: dict[str, object] | None = None
         self._decision: dict[str, object] | None = None
         self._refundable = case.amount_cents
@@ -162,11 +164,11 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
     async def _on_deadline(self) -> None:
         status = self._status
         if status == CaseStatus.AWAITING_MERCHANT:
-            passed = self._deadline_event("T-MERCHANT", Party.MERCHANT)
+            passed = self._deadline_event()
             facts = await self._facts()
             await self._apply(decide.on_merchant_timeout(facts), by=Role.SYSTEM, before=[passed])
         elif status == CaseStatus.AWAITING_BUYER:
-            passed = self._deadline_event("T-BUYER-REPLY", Party.BUYER)
+            passed = self._deadline_event()
             next_status = commands.after_buyer_silence(self._proposal is not None)
             self._proposal = None
             if next_status.is_final:
@@ -175,10 +177,11 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
                 self._wait_on(next_status, self._case.timers.agent)
             await self._record(passed)
         elif status == CaseStatus.IN_ARBITRATION:  # never decided by default: the agent is reminded, the case raised
+            passed = self._deadline_event()
             self._urgent = True
             self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
             reminder = {"timer": "T-AGENT", "raised": True, "next_deadline": self._iso_deadline()}
-            await self._record(self._event("agent_reminder", Role.SYSTEM, PLATFORM_ID, reminder))
+            await self._record(passed, self._event("agent_reminder", Role.SYSTEM, PLATFORM_ID, reminder))
         elif status in returns.GOODS_WAITS:
             await self._goods_deadline()
 
@@ -202,6 +205,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             self._check_goods(request)
         if request.action == Action.RESOLVE:
             self._check_resolution(request)
+        if request.action == Action.EXTEND:
+            self._check_extension(request)
         if request.outcome is not None and not commands.carried_out(self._case.kind, request.outcome):
             message = f"{request.outcome} cannot be carried out on a {self._case.kind} case"
             raise ApplicationError(message, {"status": self._status}, type="invalid_request")
@@ -256,6 +261,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             await self._goods_action(request)
         elif request.action == Action.RESOLVE:
             await self._resolve(request)
+        elif request.action == Action.EXTEND:
+            await self._extend(request)
 
     async def _accept_proposal(self, request: ActionRequest) -> None:
         proposal = self._proposal or {}
@@ -266,6 +273,22 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             Outcome(str(proposal["outcome"])), int(str(amount)) if amount is not None else None, self._refundable
         )
         await self._apply(decision, Role.BUYER, [accepted], request.actor_id)
+
+    def _check_extension(self, request: ActionRequest) -> None:
+        cap = self._case.deadlines.extension_max
+        try:
+            deadlines.check_extension(self._extended, request.extension, request.reason, cap)
+        except deadlines.ExtensionRefused as refused:
+            raise ApplicationError(refused.message, {"status": self._status}, type=refused.code) from None
+
+    async def _extend(self, request: ActionRequest) -> None:
+        """The merchant's one extension: the running wait's deadline moves and the wait is re-armed (not doubled)."""
+        assert self._wait is not None and request.extension is not None
+        self._wait = deadlines.extend(self._wait, request.extension, request.reason or "", workflow.now())
+        self._deadline, self._extended = self._wait.deadline, True
+        self._version += 1
+        data = deadlines.account(self._wait)
+        await self._record(self._event("deadline_extended", request.role, request.actor_id, data))
 
     # --- decisions and money ----------------------------------------------------------------------
 
@@ -371,7 +394,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
     # --- state, timeline and visibility -----------------------------------------------------------
 
     def _wait_on(self, status: CaseStatus, wait: timedelta) -> None:
-        self._status, self._deadline = status, workflow.now() + wait
+        self._wait = deadlines.start(status, workflow.now(), wait, self._case.deadlines)
+        self._status, self._deadline = status, self._wait.deadline
         self._version += 1
 
     def _close(self, status: CaseStatus) -> None:
@@ -381,8 +405,15 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
     def _event(self, type: str, role: Role, actor_id: str, data: Mapping[str, object]) -> EventDraft:
         return EventDraft(type, role, actor_id, workflow.now(), dict(data))
 
-    def _deadline_event(self, timer: str, waited_on: Party) -> EventDraft:
-        data = {"timer": timer, "waited_on": waited_on, "deadline": self._iso_deadline()}
+    def _deadline_event(self) -> EventDraft:
+        """The running wait ran out: which timer, set when, with what pause or extension, and what happens now."""
+        assert self._wait is not None
+        data = {
+            **deadlines.account(self._wait),
+            "waited_on": transitions.AWAITING.get(self._status) or "courier",
+            "case_status": self._status,
+            "then": deadlines.after_deadline(self._status, self._proposal is not None),
+        }
         return self._event("deadline_passed", Role.SYSTEM, PLATFORM_ID, data)
 
     def _decision_event(self, decision: Decision, by: Role, actor_id: str) -> EventDraft:

@@ -1,9 +1,10 @@
 """Payloads between the API, the case workflow and its activities: ids and small values, never blobs."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from rulebook.deadlines import DeadlinePolicy
 from rulebook.enums import (
     Action,
     CaseKind,
@@ -35,6 +36,7 @@ class CaseInput:
     urgent: bool
     timers: Timers
     thresholds: Thresholds = field(default_factory=Thresholds)
+    deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)  # paused days and the extension cap
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class ActionRequest:
     note: str | None = None
     resolution: Resolution | None = None  # resolve: the merchant's choice from the §7 menu
     coupon_cents: int | None = None
+    extension: timedelta | None = None  # extend: how much more time the merchant asks for
 
 
 @dataclass(frozen=True)

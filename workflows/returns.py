@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from rulebook import returns, transitions
+from rulebook import returns
 from rulebook.decisions import Decision
 from rulebook.enums import Action, CaseStatus, Outcome, Role, ShipmentDirection
 from rulebook.returns import Stage, Step
@@ -65,6 +65,7 @@ class GoodsJourney:
         def _close(self, status: CaseStatus) -> None: ...
         def _event(self, type: str, role: Role, actor_id: str, data: Mapping[str, object]) -> EventDraft: ...
         def _iso_deadline(self) -> str | None: ...
+        def _deadline_event(self) -> EventDraft: ...
         async def _record(self, *events: EventDraft, shipments: tuple[CaseShipment, ...] = ()) -> None: ...
         async def _move_money(
             self, kind: str, amount_cents: int, may_cap: bool = True, pending: list[EventDraft] | None = None
@@ -182,10 +183,7 @@ class GoodsJourney:
     async def _goods_deadline(self) -> None:
         """A wait of the goods' journey ran out (`rulebook.returns.after_silence` says what follows)."""
         status = self._status
-        timer = returns.WAITS[status]
-        waited_on = transitions.AWAITING[status] or "courier"
-        data = {"timer": timer, "waited_on": waited_on, "deadline": self._iso_deadline()}
-        passed = self._system_event("deadline_passed", {**data, "case_status": status})
+        passed = self._deadline_event()
         if status == CaseStatus.AWAITING_RECEIPT:  # confirmed for the merchant, and on as if they had
             await self._receipt(True, Role.SYSTEM, PLATFORM_ID, {"condition_ok": True, "automatic": True}, [passed])
             return
@@ -201,7 +199,8 @@ class GoodsJourney:
             return
         self._wait_on(step.status, self._case.timers.wait(step.timer))
         if step.status == CaseStatus.AWAITING_RETURN_SHIPMENT:
-            self._goods.warn_at = warning_at(workflow.now(), self._case.timers.buyer_ship)
+            assert self._deadline is not None  # paused days may have moved it: warn before the deadline in force
+            self._goods.warn_at = warning_at(workflow.now(), self._deadline - workflow.now())
 
     async def _finish(self, step: Step, events: list[EventDraft]) -> None:
         """Records the step's events, after the refund it executes and with the closing when it closes the case."""

@@ -10,6 +10,7 @@ from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
 from models.case import Case
+from rulebook.deadlines import DeadlinePolicy
 from rulebook.enums import CaseStatus, Party
 from rulebook.facts import Thresholds
 from rulebook.timers import Timers
@@ -18,7 +19,7 @@ from workflows.case import CaseWorkflow
 from workflows.messages import CaseInput
 
 
-def case_input(case: Case, timers: Timers, thresholds: Thresholds) -> CaseInput:
+def case_input(case: Case, timers: Timers, thresholds: Thresholds, deadlines: DeadlinePolicy) -> CaseInput:
     """The workflow's input for `case` (also what the facts activity reads the case with)."""
     return CaseInput(
         case_id=case.case_id,
@@ -31,6 +32,7 @@ def case_input(case: Case, timers: Timers, thresholds: Thresholds) -> CaseInput:
         urgent=case.urgent,
         timers=timers,
         thresholds=thresholds,
+        deadlines=deadlines,
     )
 
 

@@ -8,12 +8,15 @@ from api.auth import Caller
 from api.schemas.orders import MAX_CENTS, Strict
 from rulebook.commands import NEEDS_AMOUNT
 from rulebook.enums import Action, Claim, Outcome, Resolution
+from rulebook.timers import parse_duration
 from workflows.messages import ActionRequest
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Ids = Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=50)]
 Cents = Annotated[int, Field(ge=1, le=MAX_CENTS)]
 Tracking = Annotated[str, Field(min_length=1, max_length=64)]
+# `90s`, `30m`, `24h`: the case's own cap (AFTERSALES_EXTENSION_MAX when it opened) is the workflow's to check.
+DurationText = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,5}[smhd]$", examples=["24h"])]
 
 
 class Approve(Strict):
@@ -107,6 +110,12 @@ class Decide(_AmountWhereNeeded):
     rationale: Text
 
 
+class Extend(Strict):
+    action: Literal[Action.EXTEND]
+    duration: DurationText
+    reason: Text
+
+
 ActionBody = Annotated[
     Approve
     | Reject
@@ -120,7 +129,8 @@ ActionBody = Annotated[
     | Escalate
     | Withdraw
     | Message
-    | Decide,
+    | Decide
+    | Extend,
     Field(discriminator="action"),
 ]
 
@@ -146,4 +156,5 @@ def to_request(body: ActionBody, caller: Caller) -> ActionRequest:
         note=data.get("note"),
         resolution=data.get("resolution"),
         coupon_cents=data.get("coupon_cents"),
+        extension=parse_duration(body.duration) if isinstance(body, Extend) else None,
     )

@@ -1,11 +1,12 @@
 """R-7D: 七日无理由退货 (Consumer Rights Protection Law art. 25).
 
 Day 1 is the calendar day after delivery in Asia/Shanghai; the return may be asked until the end of day 7
-(23:59:59.999… Shanghai time). Excluded are custom-made goods, fresh and perishable goods, downloaded digital goods,
-unsealed audio-video products and software, newspapers and periodicals, and anything the listing marked as not
-eligible at purchase. The goods must be resaleable: a merchant who says otherwise sends the question to R-WORN or an
-agent. The buyer pays the return shipping unless shipping insurance covers it (faulty goods are decided by the
-quality rules before this one).
+(23:59:59.999… Shanghai time), judged when the buyer asked (`CaseFacts.asked_at`): the platform's paused days and a
+merchant's extension move the merchant's deadline, never this window. Excluded are custom-made goods, fresh and
+perishable goods, downloaded digital goods, unsealed audio-video products and software, newspapers and periodicals,
+and anything the listing marked as not eligible at purchase. The goods must be resaleable: a merchant who says
+otherwise sends the question to R-WORN or an agent. The buyer pays the return shipping unless shipping insurance
+covers it (faulty goods are decided by the quality rules before this one).
 """
 
 from dataclasses import dataclass
@@ -79,7 +80,7 @@ def eligibility(facts: CaseFacts) -> Eligibility:
         return Eligibility(False, None, (("商品尚未签收", "the goods have not been delivered"),))
     ends = window_ends(facts.delivered_at)
     reasons = list(exclusions(facts))
-    if facts.now >= ends:
+    if (facts.asked_at or facts.now) >= ends:
         reasons.append(("已超过签收次日起七天", "more than seven days have passed since the day after delivery"))
     if said(facts, Party.MERCHANT, Claim.NOT_RESALEABLE):
         reasons.append(("商家称商品已影响二次销售", "the merchant says the goods can no longer be resold"))

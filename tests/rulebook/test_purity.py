@@ -31,6 +31,7 @@ def modules() -> list[Path]:
 def test_the_package_has_its_modules() -> None:
     names = {p.relative_to(RULEBOOK).as_posix() for p in modules()}
     assert {"decide.py", "precedence.py", "ranking.py", "transitions.py", "timers.py", "rules/seven_day.py"} <= names
+    assert {"business_calendar.py", "deadlines.py"} <= names
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: p.relative_to(RULEBOOK).as_posix())

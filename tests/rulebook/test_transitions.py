@@ -32,9 +32,11 @@ REFUND_ONLY_ROWS = {
 
 def test_refund_only_rows_are_unchanged() -> None:
     rows = {(t.status, t.action, t.roles, t.to, t.needs_proposal) for t in TABLE[CaseKind.REFUND_ONLY]}
-    specific = {r for r in rows if r[1] not in (A.MESSAGE, A.WITHDRAW, A.DECIDE)}
+    specific = {r for r in rows if r[1] not in (A.MESSAGE, A.WITHDRAW, A.DECIDE, A.EXTEND)}
     assert specific == REFUND_ONLY_ROWS
-    assert len(rows) == len(REFUND_ONLY_ROWS) + 3 * len(OPEN)
+    extend = {r for r in rows if r[1] == A.EXTEND}
+    assert {r[0] for r in extend} == {S.AWAITING_MERCHANT, S.AWAITING_RECEIPT, S.AWAITING_REPLACEMENT}
+    assert len(rows) == len(REFUND_ONLY_ROWS) + 3 * len(OPEN) + len(extend)
 
 
 @pytest.mark.parametrize("kind", list(CaseKind))
@@ -103,7 +105,7 @@ def test_proposal_answers_need_a_proposal() -> None:
 @pytest.mark.parametrize("kind", EXCEPTIONS)
 def test_system_opened_exceptions_cannot_be_withdrawn(kind: CaseKind) -> None:
     assert A.WITHDRAW not in allowed_actions(kind, S.AWAITING_MERCHANT, R.BUYER)
-    assert allowed_actions(kind, S.AWAITING_MERCHANT, R.MERCHANT) == [A.RESOLVE, A.ESCALATE, A.MESSAGE]
+    assert allowed_actions(kind, S.AWAITING_MERCHANT, R.MERCHANT) == [A.RESOLVE, A.ESCALATE, A.MESSAGE, A.EXTEND]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ must still replay them.
 """
 
 import asyncio
+import dataclasses
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,8 @@ from temporalio.testing import WorkflowEnvironment
 from activities.adapters.payments import FakePaymentProvider
 from models.db import create_engine, session_factory
 from models.migrate import upgrade_async
+from rulebook.business_calendar import SHANGHAI, day_pause
+from rulebook.deadlines import DeadlinePolicy
 from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Role, TrackingStatus
 from tests.builders import add_case, add_order
 from tests.support.temporal import start_time_skipping_env
@@ -61,6 +64,23 @@ async def return_refunded(env: WorkflowEnvironment, handle: Handle, case: CaseIn
     await handle.execute_update(CaseWorkflow.act, confirm)
 
 
+async def extended_in_a_pause(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    extend = ActionRequest(
+        Action.EXTEND, Role.MERCHANT, case.shop_id, reason="春节后核实库存", extension=timedelta(hours=6)
+    )
+    await handle.execute_update(CaseWorkflow.act, extend)
+    await env.sleep(timedelta(days=4))  # past T-MERCHANT, the two paused days and the extension
+    await asyncio.sleep(1)
+    decide = ActionRequest(Action.DECIDE, Role.AGENT, "agent-1", outcome=Outcome.REFUND, rationale="商家超时")
+    await handle.execute_update(CaseWorkflow.act, decide)
+
+
+def two_paused_days(now: datetime) -> DeadlinePolicy:
+    """The two Shanghai days after today: the first begins within T-MERCHANT's 24 h."""
+    first = (now.astimezone(SHANGHAI) + timedelta(days=1)).date()
+    return DeadlinePolicy(paused=(day_pause(first, first + timedelta(days=1)),))
+
+
 Scenario = Callable[[WorkflowEnvironment, Handle, CaseInput], Awaitable[None]]
 SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "approved": (True, approved),
@@ -68,7 +88,9 @@ SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "proposal_accepted": (True, proposal_accepted),
     "not_shipped_refunded_at_once": (False, None),
     "return_refunded": (True, return_refunded),
+    "extended_in_a_pause": (True, extended_in_a_pause),
 }
+DEADLINES = {"extended_in_a_pause": two_paused_days}  # the others open with no paused days
 KINDS = {"return_refunded": CaseKind.RETURN_REFUND}  # the others are refund_only
 
 
@@ -84,6 +106,8 @@ async def main(names: list[str]) -> None:
                 shipped, scenario = SCENARIOS[name]
                 order = await add_order(sessions, shipped=shipped)
                 case = await add_case(sessions, order, kind=KINDS.get(name, CaseKind.REFUND_ONLY))
+                if name in DEADLINES:
+                    case = dataclasses.replace(case, deadlines=DEADLINES[name](await env.get_current_time()))
                 handle = await env.client.start_workflow(
                     CaseWorkflow.run, case, id=f"case-{case.case_id}", task_queue=QUEUE
                 )

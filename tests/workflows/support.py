@@ -9,8 +9,9 @@ from temporalio.testing import WorkflowEnvironment
 from activities.adapters.payments import FakePaymentProvider
 from models.case import Case
 from models.ledger import LedgerEntry
+from models.notification import Notification
 from models.timeline import CaseEvent
-from rulebook.enums import Action, CaseStatus, Role
+from rulebook.enums import Action, CaseStatus, Party, Role
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionRequest, CaseInput
@@ -46,6 +47,25 @@ async def event_types(sessions: Sessions, case_id: str) -> list[str]:
     async with sessions() as session:
         rows = await session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.seq)))
         return [e.type for e in rows.all()]
+
+
+async def events_of(sessions: Sessions, case_id: str, type: str) -> list[CaseEvent]:
+    async with sessions() as session:
+        rows = await session.exec(
+            select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.type == type).order_by(col(CaseEvent.seq))
+        )
+        return list(rows.all())
+
+
+async def messages_to(sessions: Sessions, case_id: str, party: Party) -> list[str]:
+    """The Chinese texts `party` was sent about the case, in order."""
+    async with sessions() as session:
+        rows = await session.exec(
+            select(Notification)
+            .where(Notification.case_id == case_id, Notification.recipient_role == party)
+            .order_by(col(Notification.event_seq))
+        )
+        return [n.text_zh for n in rows.all()]
 
 
 async def ledger(sessions: Sessions, case_id: str) -> list[LedgerEntry]:

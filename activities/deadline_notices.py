@@ -1,0 +1,122 @@
+"""What both parties are told when a deadline moves or runs out: which timer, set when, with what pause or
+extension, and what happens now. Texts only, `(zh, en)`; `activities.notices` addresses them."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rulebook.business_calendar import SHANGHAI
+
+TIMER_ZH = {
+    "T-MERCHANT": "商家处理时限",
+    "T-BUYER-SHIP": "买家寄回时限",
+    "T-RECEIPT": "商家确认收货时限",
+    "T-BUYER-REPLY": "买家答复时限",
+    "T-AGENT": "平台裁决时限",
+    "T-STALL": "物流更新时限",
+}
+UNIT_ZH = {"s": "秒", "m": "分钟", "h": "小时", "d": "天"}
+
+# What happens now, by `rulebook.deadlines.AfterDeadline`; the platform's hand-offs also say what they hand off.
+THEN = {
+    "platform_steps_in": (
+        "商家未在时限内处理,平台已按规则自动介入。",
+        "The merchant did not act in time, so the platform stepped in by the rule book.",
+    ),
+    "proposal_lapses": (
+        "买家未在时限内答复,方案已失效,平台将依据现有材料处理。",
+        "The buyer did not answer in time: the proposal lapsed and the platform takes the case with what is on file.",
+    ),
+    "rejection_stands": (
+        "买家未在时限内申请平台介入,商家的拒绝成立,申请已关闭。",
+        "The buyer did not contest the rejection in time: it stands and the request is closed.",
+    ),
+    "request_closes": (
+        "买家未在时限内寄回商品,退货申请已关闭。",
+        "The return was not shipped in time; the request is closed as withdrawn.",
+    ),
+    "receipt_confirmed": (
+        "商家未在时限内确认收货,系统已自动确认收货。",
+        "The merchant did not confirm receipt in time; receipt was confirmed automatically.",
+    ),
+    "agent_reminded": (
+        "平台客服未在时限内完成裁决,案件已提升优先级并提醒客服尽快处理。",
+        "Platform support has not decided in time; the case was moved up and support reminded.",
+    ),
+}
+AGENT_STEPS_IN = {
+    "awaiting_replacement": (
+        "商家未在时限内寄出换货商品,平台客服将介入处理。",
+        "The merchant did not ship the replacement in time; platform support steps in.",
+    ),
+    "return_in_transit": (
+        "退货物流长时间没有更新,平台客服将介入处理。",
+        "The return's tracking has not moved in time; platform support steps in.",
+    ),
+    "replacement_in_transit": (
+        "换货物流长时间没有更新,平台客服将介入处理。",
+        "The replacement's tracking has not moved in time; platform support steps in.",
+    ),
+}
+STEPS_IN = ("平台客服将介入处理。", "Platform support steps in.")
+
+
+def passed(d: dict[str, Any]) -> tuple[str, str]:
+    """A wait ran out. Older events carry only `timer` and `waited_on`: they are told as much as they hold."""
+    timer, code = str(d.get("timer") or ""), d.get("then")
+    if code is None:
+        then = _generic(d)
+    else:
+        then = THEN.get(str(code)) or AGENT_STEPS_IN.get(str(d.get("case_status")), STEPS_IN)
+    set_zh, set_en = _how_set(d)
+    zh = f"{TIMER_ZH.get(timer, '处理时限')}({timer})已到期{set_zh}。{then[0]}"
+    en = f"{timer} ran out{set_en}. {then[1]}"
+    return zh, en
+
+
+def extended(d: dict[str, Any]) -> tuple[str, str]:
+    extension = d["extension"]
+    reason = str(extension["reason"])[:200]
+    zh = f"商家申请延长处理时间至{_when_zh(extension['new_deadline'])},原因:{reason}"
+    en = (
+        f"The merchant extended the deadline by {extension['duration']} to {_when_en(extension['new_deadline'])}, "
+        f"because: {reason}"
+    )
+    return zh, en
+
+
+def _how_set(d: dict[str, Any]) -> tuple[str, str]:
+    if not d.get("set_at"):
+        return "", ""
+    zh = f"(设定于{_when_zh(d['set_at'])},时长{_span_zh(d['wait'])}"
+    en = f" (set {_when_en(d['set_at'])} for {d['wait']}"
+    if d.get("paused"):
+        zh += f",已顺延平台暂停的{_span_zh(d['paused'])}"
+        en += f", plus {d['paused']} the platform paused"
+    if d.get("extension"):
+        extension = d["extension"]
+        zh += f",含商家申请的延长{_span_zh(extension['duration'])}"
+        en += f", plus the merchant's {extension['duration']} extension"
+    zh += f",截止{_when_zh(d['deadline'])})"
+    en += f", due {_when_en(d['deadline'])})"
+    return zh, en
+
+
+def _generic(d: dict[str, Any]) -> tuple[str, str]:
+    who = d.get("waited_on")
+    return (
+        f"{who} 未在时限内处理,平台已按规则介入。",
+        f"The {who} did not act in time, so the platform stepped in by the rule book.",
+    )
+
+
+def _when_zh(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") + "(北京时间)"
+
+
+def _when_en(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _span_zh(span: str) -> str:
+    """`24h` → `24小时` (the spelling of `rulebook.timers.format_duration`)."""
+    return f"{span[:-1]}{UNIT_ZH.get(span[-1], span[-1])}" if span else span
