@@ -31,6 +31,7 @@ from workflows.messages import ActionRequest, CaseInput, TrackingUpdate
 
 HISTORIES = Path(__file__).parent / "histories"
 QUEUE = "record-histories"
+PROVIDER = FakePaymentProvider()
 Handle = WorkflowHandle[CaseWorkflow, CaseStatus]
 
 
@@ -75,6 +76,21 @@ async def extended_in_a_pause(env: WorkflowEnvironment, handle: Handle, case: Ca
     await handle.execute_update(CaseWorkflow.act, decide)
 
 
+async def refunded_on_the_order_ledger(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """An approval whose refund the ledger claims (with T-REFUND's watch, `refund-deadline-watch`)."""
+    await approved(env, handle, case)
+
+
+async def refund_refused_then_ruled(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """The provider refuses the refund for good: the case waits on an agent, who rules."""
+    PROVIDER.refuse.add(f"case-{case.case_id}:refund:1")
+    await approved(env, handle, case)
+    reject = ActionRequest(
+        Action.DECIDE, Role.AGENT, "agent-1", outcome=Outcome.REJECT, rationale="原路退款失败,线下处理"
+    )
+    await handle.execute_update(CaseWorkflow.act, reject)
+
+
 def two_paused_days(now: datetime) -> DeadlinePolicy:
     """The two Shanghai days after today: the first begins within T-MERCHANT's 24 h."""
     first = (now.astimezone(SHANGHAI) + timedelta(days=1)).date()
@@ -89,6 +105,8 @@ SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "not_shipped_refunded_at_once": (False, None),
     "return_refunded": (True, return_refunded),
     "extended_in_a_pause": (True, extended_in_a_pause),
+    "refunded_on_the_order_ledger": (True, refunded_on_the_order_ledger),
+    "refund_refused_then_ruled": (True, refund_refused_then_ruled),
 }
 DEADLINES = {"extended_in_a_pause": two_paused_days}  # the others open with no paused days
 KINDS = {"return_refunded": CaseKind.RETURN_REFUND}  # the others are refund_only
@@ -101,7 +119,7 @@ async def main(names: list[str]) -> None:
         engine = create_engine(url)
         sessions = session_factory(engine)
         env = await start_time_skipping_env()
-        async with build_worker(env.client, sessions, FakePaymentProvider(), QUEUE):
+        async with build_worker(env.client, sessions, PROVIDER, QUEUE):
             for name in names:
                 shipped, scenario = SCENARIOS[name]
                 order = await add_order(sessions, shipped=shipped)
