@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     idempotency_ttl: Duration = timedelta(hours=24)
     # A request still in flight after this long died mid-way: a retry with its key takes over (and finds its effect).
     idempotency_lease: Duration = timedelta(seconds=30)
+    cases_per_order: int = 6  # requests one buyer may open on one order, open or closed (ABUSE-01)
+    withdrawals_per_day: int = 5  # requests one buyer may withdraw in 24 hours
     small_claim_threshold_cents: int = 2000
     stall_coupon_cents: int = 500
     scans: bool = True  # the worker keeps the exception scan's schedule (every T-MISSED) in place

@@ -15,6 +15,7 @@ from api.errors import Forbidden, NotFound
 from api.evidence_store import EvidenceStore
 from api.scoping import visible_cases
 from api.services import Services
+from api.text import shown
 from models.case import Case
 from rulebook.enums import Role
 from settings import Settings
@@ -91,7 +92,7 @@ async def get_visible_case(case_id: str, caller: CallerDep, session: SessionDep)
     """The case if the caller may see it; otherwise 404, exactly as if it did not exist."""
     case = (await session.exec(visible_cases(select(Case), caller).where(Case.case_id == case_id))).first()
     if case is None:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(f"no case {shown(case_id)}")
     return case
 
 

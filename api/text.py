@@ -35,3 +35,8 @@ async def nul_free_parameters(request: Request) -> None:
     values = [*request.path_params.values(), *request.query_params.keys(), *request.query_params.values()]
     if has_nul(values):
         raise Unprocessable("parameters may not contain NUL characters", code="invalid_characters")
+
+
+def shown(value: str, limit: int = 64) -> str:
+    """A caller's value as an error message may quote it: never more than `limit` characters of it."""
+    return value if len(value) <= limit else f"{value[:limit]}…"

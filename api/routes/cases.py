@@ -5,11 +5,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.common import WorkflowIDConflictPolicy
 
-from api import cursor
+from api import buyer_caps, cursor
 from api.auth import Caller
 from api.case_workflow import send_action, start_case, workflow_id
 from api.deps import BuyerDep, CallerDep, SessionDep, SettingsDep, TemporalDep, VisibleCaseDep
@@ -18,16 +18,18 @@ from api.idempotency import IDEMPOTENT, IdempotentRoute, KeyUse, key_use
 from api.schemas.actions import ActionBody, to_request
 from api.schemas.cases import CaseCreate, CasePage, CasePublic
 from api.scoping import visible_cases, visible_orders
+from api.text import shown
 from models import order_ledger
 from models.case import Case, open_key
+from models.evidence import Evidence
 from models.order import Order, Shipment
 from rulebook import money, transitions
-from rulebook.enums import CaseKind, CaseStatus, Outcome, Party
+from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party
 
 router = APIRouter(prefix="/cases", tags=["cases"], route_class=IdempotentRoute)
 
 
-@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413, 503))
+@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413, 429, 503))
 async def open_case(
     request: Request,
     body: CaseCreate,
@@ -46,6 +48,7 @@ async def open_case(
         return CasePublic.of(earlier)
     order = await _own_order(session, caller, body.order_id)
     _check_request(body, order)
+    await buyer_caps.check_opening(session, settings, caller.id, order.order_id)
     amount = await _amount_asked(session, body, order)
     case = await _insert(session, body, order, amount, case_id)
     try:
@@ -92,7 +95,7 @@ async def get_case(case: VisibleCaseDep) -> CasePublic:
     return CasePublic.of(case)
 
 
-@router.post("/{case_id}/actions", dependencies=IDEMPOTENT, responses=documented(413, 503))
+@router.post("/{case_id}/actions", dependencies=IDEMPOTENT, responses=documented(413, 429, 503))
 async def act(
     request: Request,
     case: VisibleCaseDep,
@@ -100,6 +103,7 @@ async def act(
     caller: CallerDep,
     session: SessionDep,
     client: TemporalDep,
+    settings: SettingsDep,
 ) -> CasePublic:
     """One command of api.md's action table; 409 `invalid_state` when the case's state does not allow it."""
     command = to_request(action, caller)
@@ -107,6 +111,10 @@ async def act(
         raise Forbidden(f"a {caller.role} cannot {command.action}")
     if command.tracking_no is not None:
         await _check_new_parcel(session, command.tracking_no)
+    if command.action == Action.WITHDRAW:
+        await buyer_caps.check_withdrawal(session, settings, caller.id)
+    if command.evidence_ids:
+        await _check_evidence(session, case, command.evidence_ids)
     if command.outcome == Outcome.PARTIAL_REFUND and command.amount_cents is not None:
         await _check_left(session, case, command.amount_cents)
     use = key_use(request)
@@ -118,8 +126,19 @@ async def act(
 async def _own_order(session: AsyncSession, caller: Caller, order_id: str) -> Order:
     order = (await session.exec(visible_orders(select(Order), caller).where(Order.order_id == order_id))).first()
     if order is None:
-        raise NotFound(f"no order {order_id}")
+        raise NotFound(f"no order {shown(order_id)}")
     return order
+
+
+async def _check_evidence(session: AsyncSession, case: Case, evidence_ids: tuple[str, ...]) -> None:
+    """An action may cite only this case's own evidence."""
+    known = select(Evidence.evidence_id).where(
+        Evidence.case_id == case.case_id, col(Evidence.evidence_id).in_(evidence_ids)
+    )
+    unknown = sorted(set(evidence_ids) - set((await session.exec(known)).all()))
+    if unknown:
+        named = ", ".join(shown(e, 40) for e in unknown[:5])
+        raise Unprocessable(f"not evidence of this case: {named}", code="unknown_evidence", count=len(unknown))
 
 
 async def _check_left(session: AsyncSession, case: Case, amount_cents: int) -> None:

@@ -23,6 +23,7 @@ from api.errors import ApiError, InvalidState, NotFound, documented
 from api.evidence_store import EvidenceStore, StoredFile
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.evidence import EvidenceList, EvidencePublic
+from api.text import shown
 from models.case import Case
 from models.evidence import Evidence
 from rulebook.enums import EvidenceKind, Role
@@ -110,7 +111,7 @@ async def _of_case(session: AsyncSession, case: Case, evidence_id: str) -> Evide
     """The evidence if it belongs to this (visible) case: another case's id is as unknown as a made-up one."""
     evidence = await session.get(Evidence, evidence_id)
     if evidence is None or evidence.case_id != case.case_id:
-        raise NotFound(f"no evidence {evidence_id} in case {case.case_id}")
+        raise NotFound(f"no evidence {shown(evidence_id)} in case {case.case_id}")
     return evidence
 
 

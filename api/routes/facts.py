@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from activities.facts import FactsActivities
+from api import minimise
 from api.case_workflow import case_input
 from api.deps import SessionDep, SessionsDep, SettingsDep, StaffDep, VisibleCaseDep
 from api.routes.evidence import evidence_of
@@ -35,7 +36,7 @@ router = APIRouter(prefix="/cases/{case_id}", tags=["facts"])
 
 @router.get("/facts")
 async def get_facts(
-    _staff: StaffDep, case: VisibleCaseDep, session: SessionDep, sessions: SessionsDep, settings: SettingsDep
+    staff: StaffDep, case: VisibleCaseDep, session: SessionDep, sessions: SessionsDep, settings: SettingsDep
 ) -> CaseFactsPublic:
     """The order with its listing snapshot, tracking (the event it stalled on marked), the buyer's messages,
     the evidence, and the rule book's recommendation on these facts."""
@@ -53,7 +54,7 @@ async def get_facts(
         shipment=facts.shipment,
         delivered_at=facts.delivered_at,
         listing_policy=dataclasses.asdict(facts.policy),
-        order=await _order(session, case),
+        order=await _order(session, case, staff.role),
         tracking=_tracking(facts),
         buyer_messages=await _buyer_messages(session, case),
         evidence=await evidence_of(session, case.case_id),
@@ -85,7 +86,7 @@ def _tracking(facts: CaseFacts) -> list[TrackingEventPublic]:
     ]
 
 
-async def _order(session: AsyncSession, case: Case) -> OrderFacts:
+async def _order(session: AsyncSession, case: Case, role: Role) -> OrderFacts:
     order = await session.get(Order, case.order_id)
     assert order is not None  # a case's order is a foreign key
     shipments = await session.exec(
@@ -94,7 +95,7 @@ async def _order(session: AsyncSession, case: Case) -> OrderFacts:
     return OrderFacts(
         **order.model_dump(include={"order_id", "buyer_id", "shop_id", "total_cents", "paid_at", "ship_by"}),
         items=order.items,
-        shipping_address=order.shipping_address,
+        shipping_address=minimise.shipping_address(order.shipping_address, role, case.kind),
         shipments=[ShipmentPublic.model_validate(s, from_attributes=True) for s in shipments.all()],
     )
 

@@ -15,6 +15,7 @@ from api.deps import SessionDep, SystemDep, TemporalDep
 from api.errors import NotFound, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.orders import TrackingAccepted, TrackingEventIn
+from api.text import shown
 from models.case import Case
 from models.order import Shipment, TrackingEventRow
 from workflows.messages import TrackingUpdate
@@ -28,7 +29,7 @@ async def add_tracking_event(
 ) -> TrackingAccepted:
     known = (await session.exec(select(Shipment.id).where(Shipment.tracking_no == body.tracking_no).limit(1))).first()
     if known is None:
-        raise NotFound(f"no shipment with tracking number {body.tracking_no}")
+        raise NotFound(f"no shipment with tracking number {shown(body.tracking_no)}")
     duplicate = await _store(session, body)
     update = TrackingUpdate(body.tracking_no, body.status, body.at, body.location)
     for case in await _open_cases(session, body.tracking_no):

@@ -8,12 +8,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from api.deps import CallerDep, SessionDep, SystemDep
 from api.errors import Conflict, NotFound, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
+from api.minimise import masked_phone
 from api.schemas.orders import MoneyMovePublic, OrderCreate, OrderPublic, ShipmentCreate, ShipmentPublic
 from api.scoping import visible_orders
+from api.text import shown
 from models import order_ledger
 from models.ledger import NOT_AGAINST_PAID, LedgerEntry, LedgerStatus
 from models.order import Order, Shipment
-from rulebook.enums import ShipmentDirection
+from rulebook.enums import Role, ShipmentDirection
 
 router = APIRouter(prefix="/orders", tags=["integration"], route_class=IdempotentRoute)
 
@@ -34,7 +36,7 @@ async def create_order(body: OrderCreate, _caller: SystemDep, session: SessionDe
 @router.post("/{order_id}/shipments", status_code=201, dependencies=IDEMPOTENT, responses=documented(413))
 async def add_shipment(order_id: str, body: ShipmentCreate, _caller: SystemDep, session: SessionDep) -> ShipmentPublic:
     if await session.get(Order, order_id) is None:
-        raise NotFound(f"no order {order_id}")
+        raise NotFound(f"no order {shown(order_id)}")
     shipment = Shipment.model_validate(body, update={"order_id": order_id})
     session.add(shipment)
     try:
@@ -49,8 +51,12 @@ async def add_shipment(order_id: str, body: ShipmentCreate, _caller: SystemDep, 
 async def get_order(order_id: str, caller: CallerDep, session: SessionDep) -> OrderPublic:
     order = (await session.exec(visible_orders(select(Order), caller).where(Order.order_id == order_id))).first()
     if order is None:
-        raise NotFound(f"no order {order_id}")
-    return await _public(session, order)
+        raise NotFound(f"no order {shown(order_id)}")
+    public = await _public(session, order)
+    if caller.role == Role.MERCHANT:  # the shop ships the order to the address, but never needs the buyer's number
+        address = {**public.shipping_address, "phone": masked_phone(str(public.shipping_address.get("phone", "")))}
+        public = public.model_copy(update={"shipping_address": address})
+    return public
 
 
 def _times(body: OrderCreate) -> dict[str, object]:

@@ -5,7 +5,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, model_validator
 
 from api.auth import Caller
-from api.schemas.orders import MAX_CENTS, Strict
+from api.schemas.orders import Cents, Strict
 from rulebook.commands import NEEDS_AMOUNT
 from rulebook.enums import Action, Claim, Outcome, Resolution
 from rulebook.timers import parse_duration
@@ -13,7 +13,6 @@ from workflows.messages import ActionRequest
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Ids = Annotated[list[Annotated[str, Field(min_length=1, max_length=40)]], Field(max_length=50)]
-Cents = Annotated[int, Field(ge=1, le=MAX_CENTS)]
 Tracking = Annotated[str, Field(min_length=1, max_length=64)]
 # `90s`, `30m`, `24h`: the case's own cap (AFTERSALES_EXTENSION_MAX when it opened) is the workflow's to check.
 DurationText = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,5}[smhd]$", examples=["24h"])]

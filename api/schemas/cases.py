@@ -4,14 +4,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.orders import Strict
+from api.schemas.orders import Cents, Quantity, Strict
 from models.case import Case
 from rulebook.enums import CaseKind, CaseStatus, Party, ReasonCode
 
 
 class CaseItem(Strict):
     sku: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(ge=1, le=10_000)
+    quantity: Quantity
 
 
 class CaseCreate(Strict):
@@ -19,7 +19,7 @@ class CaseCreate(Strict):
     kind: CaseKind
     reason: ReasonCode
     description: str = Field(default="", max_length=2000)
-    amount_cents: int | None = Field(default=None, ge=1)
+    amount_cents: Cents | None = None
     items: list[CaseItem] | None = Field(default=None, max_length=200)
     urgent: bool = False
 

@@ -11,6 +11,10 @@ from rulebook.enums import TrackingStatus
 MAX_CENTS = 2**31 - 1  # the money columns are 32-bit integers (PostgreSQL INTEGER)
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
+# Amounts and counts are JSON integers: never `true` taken as 1 or `"100"` as 100.
+Cents = Annotated[int, Field(strict=True, ge=1, le=MAX_CENTS)]
+Price = Annotated[int, Field(strict=True, ge=0, le=MAX_CENTS)]
+Quantity = Annotated[int, Field(strict=True, ge=1, le=10_000)]
 
 
 class Strict(BaseModel):
@@ -42,8 +46,8 @@ class Listing(Strict):
 class OrderItem(Strict):
     sku: Id
     title: str = Field(max_length=200)
-    quantity: int = Field(ge=1, le=10_000)
-    unit_price_cents: int = Field(ge=0)
+    quantity: Quantity
+    unit_price_cents: Price
     spec: str | dict[str, str] = ""
     category: str = Field(default="", max_length=64)
     listing: Listing = Listing()
@@ -64,10 +68,17 @@ class OrderCreate(Strict):
     buyer_id: Id
     shop_id: Id
     items: list[OrderItem] = Field(min_length=1, max_length=200)
-    total_cents: int = Field(ge=1, le=MAX_CENTS)
+    total_cents: Cents
     paid_at: AwareDatetime
     ship_by: AwareDatetime
     shipping_address: Address
+
+    @model_validator(mode="after")
+    def _lines_add_up(self) -> "OrderCreate":
+        lines = sum(item.unit_price_cents * item.quantity for item in self.items)
+        if lines != self.total_cents:
+            raise ValueError(f"the items add up to {lines} fen, not total_cents {self.total_cents}")
+        return self
 
 
 class ShipmentCreate(Strict):
