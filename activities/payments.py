@@ -17,6 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.adapters.payments import PaymentProvider, PaymentRefused
+from activities.heartbeat import heartbeating
 from models import order_ledger
 from models.case import Case
 from models.db import transaction
@@ -43,9 +44,10 @@ class MoneyActivities:
     async def _pay(self, entry: LedgerEntry) -> LedgerEntry:
         pay = self._provider.refund if entry.kind == LedgerKind.REFUND else self._provider.issue_coupon
         try:
-            reference = await pay(
-                idempotency_key=entry.business_key, order_id=entry.order_id, amount_cents=entry.amount_cents
-            )
+            async with heartbeating():
+                reference = await pay(
+                    idempotency_key=entry.business_key, order_id=entry.order_id, amount_cents=entry.amount_cents
+                )
         except PaymentRefused as refused:
             return await self._settle(entry.business_key, LedgerStatus.FAILED, None, refused.reason)
         return await self._settle(entry.business_key, LedgerStatus.SUCCEEDED, reference, entry.note)

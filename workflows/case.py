@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.recording import CaseRecorder
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
+MONEY_HEARTBEAT_TIMEOUT = timedelta(seconds=5)  # a worker that dies mid-payment is noticed in 5 s, not 30 s (WF-04)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 MONEY_KINDS = {Outcome.REFUND: "refund", Outcome.PARTIAL_REFUND: "refund", Outcome.COUPON: "coupon"}
 REFUND_WATCH_PATCH = "refund-deadline-watch"  # cases opened before it never started T-REFUND's alert timer
@@ -341,7 +342,11 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             may_cap=may_cap,
         )
         run = workflow.start_activity_method(
-            MoneyActivities.move_money, move, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+            MoneyActivities.move_money,
+            move,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            heartbeat_timeout=MONEY_HEARTBEAT_TIMEOUT,
+            retry_policy=RETRY,
         )
         if kind == "refund" and workflow.patched(REFUND_WATCH_PATCH):
             await self._watch_refund(run, move, pending if pending is not None else [])
