@@ -26,19 +26,25 @@ class CaseRecorder:
         self._sessions = sessions
 
     @activity.defn
-    async def record_step(self, step: StepRecord) -> None:
+    async def record_step(self, step: StepRecord) -> list[str]:
+        """Stores the step; answers the hashes of its events, which the workflow keeps as the chain's anchor in
+        Temporal's own record of the case, out of this database's reach."""
+        hashes: list[str] = []
         async with transaction(self._sessions) as session:
             case = await session.get(Case, step.case_id, with_for_update=True)
             if case is None:
                 raise ApplicationError(f"no case {step.case_id}", type="case_not_found", non_retryable=True)
             for seq, draft in enumerate(step.events, start=step.first_seq):
-                if seq <= case.event_count:
-                    continue  # stored by an earlier attempt of this activity
+                if seq <= case.event_count:  # stored by an earlier attempt of this activity
+                    stored = select(CaseEvent.hash).where(CaseEvent.case_id == case.case_id, CaseEvent.seq == seq)
+                    hashes.append((await session.exec(stored)).one())
+                    continue
                 if seq != case.event_count + 1:
                     raise ApplicationError(
                         f"event {seq} would leave a gap after {case.event_count}", non_retryable=True
                     )
                 event = _chained(case, seq, draft)
+                hashes.append(event.hash)
                 session.add(event)
                 _queue_notices(session, case, event)
                 case.event_count, case.head_hash = seq, event.hash
@@ -50,6 +56,7 @@ class CaseRecorder:
             case.urgent = p.urgent
             case.open_key = None if p.status.is_final else case.open_key
             session.add(case)
+        return hashes
 
 
 async def _register(session: AsyncSession, case: Case, parcel: CaseShipment) -> None:

@@ -24,10 +24,11 @@ from models.case import Case
 from settings import Settings
 from workflows import starting
 from workflows.case import CaseWorkflow
-from workflows.messages import ActionRequest, CaseInput, EvidenceAdded, TrackingUpdate
+from workflows.messages import ActionRequest, CaseInput, ChainAnchor, EvidenceAdded, TrackingUpdate
 from workflows.starting import start_operation
 
 log = logging.getLogger("api")
+ANCHOR_TIMEOUT = 5.0  # seconds a /verify waits for the workflow's anchor
 
 
 def workflow_id(case_id: str) -> str:
@@ -166,3 +167,14 @@ def _status_of(error: ApplicationError) -> str | None:
 def case_input(case: Case, settings: Settings) -> CaseInput:
     """The workflow's input for `case` (also what the facts activity reads the case with)."""
     return starting.case_input(case, settings.case_timers(), settings.case_thresholds(), settings.case_deadlines())
+
+
+async def chain_anchor(client: Client, case: Case) -> ChainAnchor | None:
+    """The timeline's hashes as the case's workflow recorded them; None when Temporal cannot say (unavailable, or
+    a closed case no worker can replay just now), so `/verify` checks what it can and says it was not anchored."""
+    handle = client.get_workflow_handle_for(CaseWorkflow.run, case.workflow_id)
+    try:
+        return await asyncio.wait_for(handle.query(CaseWorkflow.chain), timeout=ANCHOR_TIMEOUT)
+    except Exception as error:
+        log.warning("no chain anchor for %s: %s", case.workflow_id, error)
+        return None

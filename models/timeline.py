@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,18 +59,31 @@ class ChainReport:
     valid: bool
     events: int
     broken_at: int | None = None
+    reason: str | None = None  # changed, deleted or reordered, truncated, rewritten
 
 
-def verify_chain(events: list[CaseEvent], head_hash: str, event_count: int) -> ChainReport:
+def verify_chain(
+    events: list[CaseEvent], head_hash: str, event_count: int, anchor: Sequence[str] | None = None
+) -> ChainReport:
     """Walk the chain from genesis; the first seq whose link or content does not hold is where it breaks.
 
-    The head kept on the case catches a dropped tail, which the links alone cannot show.
+    The head kept on the case catches a dropped tail, which the links alone cannot show. `anchor` — each event's
+    hash as the case's workflow recorded it, out of the database's reach — catches what a rewrite of the database
+    hides: a tail dropped together with the head on the case, or a whole chain recomputed and re-anchored.
     """
     prev = GENESIS
     for expected_seq, event in enumerate(events, start=1):
-        if event.seq != expected_seq or event.prev_hash != prev or event_hash(event) != event.hash:
-            return ChainReport(valid=False, events=len(events), broken_at=expected_seq)
+        if event.seq != expected_seq or event.prev_hash != prev:
+            return ChainReport(False, len(events), expected_seq, "deleted or reordered")
+        if event_hash(event) != event.hash:
+            return ChainReport(False, len(events), expected_seq, "changed")
         prev = event.hash
+    if anchor is not None:
+        for seq, (event, anchored) in enumerate(zip(events, anchor, strict=False), start=1):
+            if event.hash != anchored:
+                return ChainReport(False, len(events), seq, "rewritten")
+        if len(events) < len(anchor):
+            return ChainReport(False, len(events), len(events) + 1, "truncated")
     if len(events) != event_count or prev != (head_hash or GENESIS):
-        return ChainReport(valid=False, events=len(events), broken_at=len(events) + 1)
+        return ChainReport(False, len(events), len(events) + 1, "truncated")
     return ChainReport(valid=True, events=len(events))

@@ -27,6 +27,7 @@ from workflows.messages import (
     ActionRequest,
     CaseInput,
     CaseShipment,
+    ChainAnchor,
     EventDraft,
     EvidenceAdded,
     MoneyMove,
@@ -68,6 +69,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._goods = Goods()  # return_refund and exchange: the goods' way back (workflows/returns.py)
         self._menu: tuple[Resolution, ...] = ()  # order exceptions: the §7 menu (workflows/exceptions.py)
         self._lock = asyncio.Lock()
+        self._anchor: list[str | None] = []  # each event's hash as stored: the timeline's anchor outside the database
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseStatus:
@@ -77,6 +79,12 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             await self._wait_for_move_or_deadline()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status
+
+    @workflow.query
+    def chain(self) -> ChainAnchor:
+        """The hash of every event of the timeline as it was stored (`/verify` checks the database against it)."""
+        known = tuple(h for h in self._anchor if h is not None)
+        return ChainAnchor(known if len(known) == len(self._anchor) else (), len(known) == len(self._anchor))
 
     @workflow.update
     async def opened(self) -> CaseStatus:
@@ -429,9 +437,10 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
 
     async def _record(self, *events: EventDraft, shipments: tuple[CaseShipment, ...] = ()) -> None:
         step = StepRecord(self._case.case_id, self._seq + 1, tuple(events), self._projection(), shipments)
-        await workflow.execute_local_activity_method(
+        hashes = await workflow.execute_local_activity_method(
             CaseRecorder.record_step, step, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
         )
+        self._anchor.extend(hashes or [None] * len(events))  # steps recorded before the anchor existed: unknown
         self._seq += len(events)
         self._publish()
 
@@ -448,7 +457,10 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             sa.AWAITING_PARTY.value_set(awaiting) if awaiting else sa.AWAITING_PARTY.value_unset(),
             sa.DEADLINE_AT.value_set(self._deadline) if self._deadline else sa.DEADLINE_AT.value_unset(),
             sa.URGENT.value_set(self._urgent),
+            sa.CHAIN_LENGTH.value_set(self._seq),
         ]
+        if self._anchor and self._anchor[-1] is not None:
+            updates.append(sa.CHAIN_HEAD.value_set(self._anchor[-1]))
         workflow.upsert_search_attributes(updates)
         workflow.set_current_details(self._details())
 

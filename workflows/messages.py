@@ -180,3 +180,12 @@ class MoneyReceipt:
     @property
     def complete(self) -> bool:
         return self.status == MoneyOutcome.PAID
+
+
+@dataclass(frozen=True)
+class ChainAnchor:
+    """The timeline as the case's workflow recorded it: the hash of each event, in order. `complete` is false for
+    a case whose earlier steps were stored before the workflow kept them (it anchors only its later events)."""
+
+    hashes: tuple[str, ...]
+    complete: bool

@@ -10,8 +10,22 @@ ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
 AWAITING_PARTY = SearchAttributeKey.for_keyword("AwaitingParty")
 DEADLINE_AT = SearchAttributeKey.for_datetime("DeadlineAt")
 URGENT = SearchAttributeKey.for_bool("Urgent")
+# The timeline's anchor, kept where a rewrite of the database cannot reach: its last hash and its length.
+CHAIN_HEAD = SearchAttributeKey.for_keyword("ChainHead")
+CHAIN_LENGTH = SearchAttributeKey.for_int("ChainLength")
 
-ALL = (CASE_STATUS, CASE_KIND, SHOP_ID, BUYER_ID, ORDER_ID, AWAITING_PARTY, DEADLINE_AT, URGENT)
+ALL = (
+    CASE_STATUS,
+    CASE_KIND,
+    SHOP_ID,
+    BUYER_ID,
+    ORDER_ID,
+    AWAITING_PARTY,
+    DEADLINE_AT,
+    URGENT,
+    CHAIN_HEAD,
+    CHAIN_LENGTH,
+)
 
 
 def at_start(

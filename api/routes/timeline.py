@@ -4,11 +4,12 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.deps import SessionDep, VisibleCaseDep
+from api.case_workflow import chain_anchor
+from api.deps import SessionDep, TemporalDep, VisibleCaseDep
 from models.timeline import CaseEvent, verify_chain
 
 router = APIRouter(prefix="/cases/{case_id}", tags=["timeline"])
@@ -43,6 +44,10 @@ class ChainCheck(BaseModel):
     valid: bool
     events: int
     broken_at: int | None = None  # the first seq that does not hold; absent when valid
+    reason: str | None = None  # changed, deleted or reordered, truncated, rewritten; absent when valid
+    anchored: bool = Field(
+        description="whether the chain was also checked against the anchor in Temporal's record of the case"
+    )
 
 
 @router.get("/timeline")
@@ -52,10 +57,19 @@ async def get_timeline(case: VisibleCaseDep, session: SessionDep) -> Timeline:
 
 
 @router.get("/verify", response_model_exclude_none=True)
-async def verify(case: VisibleCaseDep, session: SessionDep) -> ChainCheck:
-    """Recomputes the chain from genesis; `broken_at` names where a changed, removed or reordered event shows."""
-    report = verify_chain(await _events(session, case.case_id), case.head_hash, case.event_count)
-    return ChainCheck(valid=report.valid, events=report.events, broken_at=report.broken_at)
+async def verify(case: VisibleCaseDep, session: SessionDep, client: TemporalDep) -> ChainCheck:
+    """Recomputes the chain from genesis and checks it against the anchor the case's workflow keeps in Temporal;
+    `broken_at` and `reason` name where a changed, removed, reordered, truncated or rewritten event shows."""
+    anchor = await chain_anchor(client, case)
+    hashes = anchor.hashes if anchor is not None and anchor.complete else None
+    report = verify_chain(await _events(session, case.case_id), case.head_hash, case.event_count, hashes)
+    return ChainCheck(
+        valid=report.valid,
+        events=report.events,
+        broken_at=report.broken_at,
+        reason=report.reason,
+        anchored=hashes is not None,
+    )
 
 
 async def _events(session: AsyncSession, case_id: str) -> list[CaseEvent]:

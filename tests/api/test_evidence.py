@@ -75,7 +75,8 @@ async def test_a_buyer_uploads_a_photo_that_is_stored_by_hash_and_joins_the_time
         (item["evidence_id"], item["sha256"], {"role": "buyer", "id": order.buyer_id})
     ]
     verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
-    assert verified.json() == {"valid": True, "events": len(await timeline(client, case_id, order.buyer))}
+    events = len(await timeline(client, case_id, order.buyer))
+    assert verified.json() == {"valid": True, "events": events, "anchored": True}
     listed = await client.get(f"/cases/{case_id}/evidence", headers=order.merchant)
     assert listed.status_code == 200 and listed.json() == {"items": [item]}
 

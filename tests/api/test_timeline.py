@@ -1,4 +1,5 @@
-"""The timeline as served, and the chain check catching a changed row and a dropped tail (AUDIT-01..03)."""
+"""The timeline as served, and the chain check catching a changed row, a dropped tail, and what a rewrite of the
+whole database hides but the anchor in Temporal's record of the case does not (AUDIT-01..03)."""
 
 import itertools
 
@@ -8,7 +9,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.timeline import GENESIS, CaseEvent
+from models.case import Case
+from models.timeline import GENESIS, CaseEvent, canonical, chain_hash
 from tests.api.helpers import open_case, push_order
 from tests.support.tamper import unguarded
 
@@ -29,7 +31,7 @@ async def test_the_timeline_lists_every_event_chained_to_the_one_before(client: 
     assert items[0]["actor"] == {"role": "buyer", "id": order.buyer_id} and items[0]["prev_hash"] == GENESIS
     assert all(later["prev_hash"] == earlier["hash"] for earlier, later in itertools.pairwise(items))
     verified = await client.get(f"/cases/{case['case_id']}/verify", headers=order.merchant)
-    assert verified.json() == {"valid": True, "events": 4}
+    assert verified.json() == {"valid": True, "events": 4, "anchored": True}
 
 
 async def test_a_changed_event_breaks_the_chain_where_it_was_changed(client: AsyncClient, db: Sessions) -> None:
@@ -42,7 +44,7 @@ async def test_a_changed_event_breaks_the_chain_where_it_was_changed(client: Asy
     verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
 
     assert verified.status_code == 200
-    assert verified.json() == {"valid": False, "events": 4, "broken_at": 2}
+    assert verified.json() == {"valid": False, "events": 4, "broken_at": 2, "reason": "changed", "anchored": True}
 
 
 async def test_a_dropped_last_event_shows_against_the_head_kept_on_the_case(client: AsyncClient, db: Sessions) -> None:
@@ -54,4 +56,66 @@ async def test_a_dropped_last_event_shows_against_the_head_kept_on_the_case(clie
 
     verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
 
-    assert verified.json() == {"valid": False, "events": 3, "broken_at": 4}
+    assert verified.json() == {"valid": False, "events": 3, "broken_at": 4, "reason": "truncated", "anchored": True}
+
+
+async def rewrite(session: AsyncSession, case_id: str, keep: int, change: dict[int, dict[str, object]]) -> None:
+    """What an attacker who owns the database does: keep the first `keep` events, change some, recompute every
+    hash from genesis, and move the head on the case to match, so the database alone vouches for the result."""
+    rows = await session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.seq)))
+    events = list(rows.all())
+    await session.exec(delete(CaseEvent).where(col(CaseEvent.case_id) == case_id))
+    await session.flush()
+    prev = GENESIS
+    for event in events[:keep]:
+        data = {**event.data, **change.get(event.seq, {})}
+        body = canonical(case_id, event.seq, event.type, event.actor_role, event.actor_id, event.at, data)
+        digest = chain_hash(prev, body)
+        session.add(
+            CaseEvent(
+                case_id=case_id,
+                seq=event.seq,
+                type=event.type,
+                actor_role=event.actor_role,
+                actor_id=event.actor_id,
+                at=event.at,
+                data=data,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+    await session.exec(
+        update(Case).where(col(Case.case_id) == case_id).values(head_hash=prev, event_count=min(keep, len(events)))
+    )
+
+
+async def test_a_truncated_chain_with_its_head_moved_back_shows_against_the_anchor(
+    client: AsyncClient, db: Sessions
+) -> None:
+    order = await push_order(client, shipped=False)
+    case_id = (await open_case(client, order))["case_id"]
+    async with unguarded(db) as session:
+        await rewrite(session, case_id, keep=2, change={})
+
+    verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
+
+    assert verified.json() == {"valid": False, "events": 2, "broken_at": 3, "reason": "truncated", "anchored": True}
+
+
+async def test_a_fully_rewritten_chain_shows_where_the_rewrite_begins(client: AsyncClient, db: Sessions) -> None:
+    order = await push_order(client, shipped=False)
+    case_id = (await open_case(client, order))["case_id"]
+    refund_seq = CLOSED_AT_ONCE.index("refund_executed") + 1
+    async with unguarded(db) as session:
+        await rewrite(session, case_id, keep=4, change={refund_seq: {"amount_cents": 99}})
+
+    verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
+
+    assert verified.json() == {
+        "valid": False,
+        "events": 4,
+        "broken_at": refund_seq,
+        "reason": "rewritten",
+        "anchored": True,
+    }
