@@ -10,6 +10,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PG_DSN ?= postgresql://postgres@127.0.0.1:5432/test
 PG_URL ?= $(subst postgresql://,postgresql+asyncpg://,$(PG_DSN))
+# The suite's PostgreSQL run: migrations as the schema's owner, the service as a role that may only append events.
+PG_OWNER_URL ?= $(subst postgres@,aftersales_owner@,$(PG_URL))
+PG_SERVICE_URL ?= $(subst postgres@,aftersales_service@,$(PG_URL))
 # mypy --strict on the application packages that exist so far
 TYPED := $(wildcard rulebook models workflows activities api devtools settings.py worker.py)
 
@@ -47,8 +50,9 @@ pytest-sqlite: venv
 
 pytest-postgres: venv
 	@if $(PY) -m devtools.pg_ready '$(PG_DSN)'; then \
-		echo "PostgreSQL answers on 127.0.0.1:5432: running the suite again on it"; \
-		AFTERSALES_TEST_DATABASE_URL='$(PG_URL)' $(PY) -m pytest -q; \
+		echo "PostgreSQL answers on 127.0.0.1:5432: running the suite again on it, as the least-privilege service role"; \
+		$(PY) -m devtools.pg_roles '$(PG_DSN)'; \
+		AFTERSALES_TEST_OWNER_DATABASE_URL='$(PG_OWNER_URL)' AFTERSALES_TEST_DATABASE_URL='$(PG_SERVICE_URL)' $(PY) -m pytest -q; \
 	else \
 		echo "PostgreSQL not reachable on 127.0.0.1:5432: skipping the PostgreSQL run"; \
 	fi

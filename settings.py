@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'aftersales.db'}"
+    # PostgreSQL: the role the API and the worker connect as; migrations, run as the schema's owner, grant it what
+    # it needs and no more (models/privileges.py). Unset: no grants (SQLite, or one role for everything).
+    database_service_role: str | None = None
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     task_queue: str = "aftersales"

@@ -5,11 +5,12 @@ from logging.config import fileConfig
 from typing import Any, Literal
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import models
+from models.privileges import service_grants
 from models.types import EnumText
 from settings import get_settings
 
@@ -41,6 +42,10 @@ def do_run_migrations(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        role = config.attributes.get("service_role") or get_settings().database_service_role
+        if role and connection.dialect.name == "postgresql":
+            for statement in service_grants(role):
+                connection.execute(text(statement))
 
 
 async def run_async_migrations() -> None:

@@ -16,8 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from models.db import create_engine, session_factory
-from models.migrate import upgrade_async
-from tests.support.db import reset_database
+from tests.support.db import migrate, reset_database
 from tests.support.temporal import NAMESPACE, running_dev_server, start_time_skipping_env
 
 
@@ -46,10 +45,28 @@ async def dev_client(dev_server: str) -> Client:
 
 @pytest_asyncio.fixture(scope="session")
 async def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """AFTERSALES_TEST_DATABASE_URL (emptied first) or a fresh SQLite file. Migrations are applied elsewhere."""
+    """What the service connects with: AFTERSALES_TEST_DATABASE_URL (emptied first, by its owner) or a fresh SQLite
+    file. Migrations are applied elsewhere, as the owner (`owner_url`)."""
     url = os.environ.get("AFTERSALES_TEST_DATABASE_URL") or _sqlite_url(tmp_path_factory.mktemp("db"))
-    await reset_database(url)
+    await reset_database(os.environ.get("AFTERSALES_TEST_OWNER_DATABASE_URL") or url)
     return url
+
+
+@pytest_asyncio.fixture(scope="session")
+async def owner_url(database_url: str) -> str:
+    """The schema owner's URL (AFTERSALES_TEST_OWNER_DATABASE_URL): migrations, and tampering as one who owns the
+    database would. The same as `database_url` where no separate service role is set up (SQLite)."""
+    return os.environ.get("AFTERSALES_TEST_OWNER_DATABASE_URL") or database_url
+
+
+@pytest_asyncio.fixture(scope="session")
+async def owner_sessions(
+    owner_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions as the schema's owner, on the database `sessions` migrated."""
+    engine = create_engine(owner_url)
+    yield session_factory(engine)
+    await engine.dispose()
 
 
 def _sqlite_url(directory: Path) -> str:
@@ -57,9 +74,9 @@ def _sqlite_url(directory: Path) -> str:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on the migrated test database."""
-    await upgrade_async(database_url)
+async def sessions(database_url: str, owner_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the migrated test database, as the service connects."""
+    await migrate(owner_url, database_url)
     engine = create_engine(database_url)
     yield session_factory(engine)
     await engine.dispose()

@@ -14,15 +14,15 @@ from temporalio.testing import WorkflowEnvironment
 from activities.adapters.payments import FakePaymentProvider
 from api.app import create_app
 from models.db import create_engine, session_factory
-from models.migrate import upgrade_async
 from settings import Settings
 from tests.api.helpers import EVIDENCE_MAX_BYTES, SECRET
+from tests.support.db import migrate
 from worker import build_worker
 
 
 @pytest_asyncio.fixture(scope="session")
-async def api_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    await upgrade_async(database_url)
+async def api_settings(database_url: str, owner_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    await migrate(owner_url, database_url)
     queue = f"api-{uuid.uuid4().hex[:8]}"
     return Settings(
         env="test",

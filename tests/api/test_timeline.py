@@ -34,10 +34,12 @@ async def test_the_timeline_lists_every_event_chained_to_the_one_before(client: 
     assert verified.json() == {"valid": True, "events": 4, "anchored": True}
 
 
-async def test_a_changed_event_breaks_the_chain_where_it_was_changed(client: AsyncClient, db: Sessions) -> None:
+async def test_a_changed_event_breaks_the_chain_where_it_was_changed(
+    client: AsyncClient, owner_sessions: Sessions
+) -> None:
     order = await push_order(client, shipped=False)
     case_id = (await open_case(client, order))["case_id"]
-    async with unguarded(db) as session:
+    async with unguarded(owner_sessions) as session:
         tampered = update(CaseEvent).where(col(CaseEvent.case_id) == case_id, col(CaseEvent.seq) == 2)
         await session.exec(tampered.values(data={"outcome": "refund", "amount_cents": 1}))
 
@@ -47,10 +49,12 @@ async def test_a_changed_event_breaks_the_chain_where_it_was_changed(client: Asy
     assert verified.json() == {"valid": False, "events": 4, "broken_at": 2, "reason": "changed", "anchored": True}
 
 
-async def test_a_dropped_last_event_shows_against_the_head_kept_on_the_case(client: AsyncClient, db: Sessions) -> None:
+async def test_a_dropped_last_event_shows_against_the_head_kept_on_the_case(
+    client: AsyncClient, owner_sessions: Sessions
+) -> None:
     order = await push_order(client, shipped=False)
     case_id = (await open_case(client, order))["case_id"]
-    async with unguarded(db) as session:
+    async with unguarded(owner_sessions) as session:
         last = (await session.exec(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case_id))).one()
         await session.exec(delete(CaseEvent).where(col(CaseEvent.case_id) == case_id, col(CaseEvent.seq) == last))
 
@@ -91,11 +95,11 @@ async def rewrite(session: AsyncSession, case_id: str, keep: int, change: dict[i
 
 
 async def test_a_truncated_chain_with_its_head_moved_back_shows_against_the_anchor(
-    client: AsyncClient, db: Sessions
+    client: AsyncClient, owner_sessions: Sessions
 ) -> None:
     order = await push_order(client, shipped=False)
     case_id = (await open_case(client, order))["case_id"]
-    async with unguarded(db) as session:
+    async with unguarded(owner_sessions) as session:
         await rewrite(session, case_id, keep=2, change={})
 
     verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
@@ -103,11 +107,13 @@ async def test_a_truncated_chain_with_its_head_moved_back_shows_against_the_anch
     assert verified.json() == {"valid": False, "events": 2, "broken_at": 3, "reason": "truncated", "anchored": True}
 
 
-async def test_a_fully_rewritten_chain_shows_where_the_rewrite_begins(client: AsyncClient, db: Sessions) -> None:
+async def test_a_fully_rewritten_chain_shows_where_the_rewrite_begins(
+    client: AsyncClient, owner_sessions: Sessions
+) -> None:
     order = await push_order(client, shipped=False)
     case_id = (await open_case(client, order))["case_id"]
     refund_seq = CLOSED_AT_ONCE.index("refund_executed") + 1
-    async with unguarded(db) as session:
+    async with unguarded(owner_sessions) as session:
         await rewrite(session, case_id, keep=4, change={refund_seq: {"amount_cents": 99}})
 
     verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)

@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 
 from devtools.stack import RunningService, running_service
-from models.migrate import upgrade_async
+from tests.support.db import migrate
 from tests.support.payment_server import PaymentServer, running_payment_server
 
 T_MERCHANT_SECONDS = 4
@@ -33,10 +33,14 @@ async def payment_server() -> AsyncIterator[PaymentServer]:
 
 @pytest_asyncio.fixture(scope="session")
 async def service(
-    dev_server: str, database_url: str, payment_server: PaymentServer, tmp_path_factory: pytest.TempPathFactory
+    dev_server: str,
+    database_url: str,
+    owner_url: str,
+    payment_server: PaymentServer,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Service]:
     directory = tmp_path_factory.mktemp("e2e")
-    await upgrade_async(database_url)
+    await migrate(owner_url, database_url)
     settings = {
         "AFTERSALES_ENV": "test",
         "AFTERSALES_JWT_SECRET": JWT_SECRET,

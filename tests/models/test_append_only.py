@@ -1,7 +1,9 @@
-"""The database refuses to change or remove a timeline event, whoever asks (AUDIT-04)."""
+"""The database refuses to change or remove a timeline event, whoever asks (AUDIT-04): the guard's triggers stop
+even the schema's owner, and on PostgreSQL the service's own role lacks the rights to try, or to touch the guard."""
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -32,27 +34,57 @@ async def stored_data(sessions: Sessions, case_id: str) -> list[dict[str, object
         return [e.data for e in (await session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id))).all()]
 
 
-async def test_an_event_cannot_be_changed(sessions: Sessions) -> None:
-    case_id = await one_event(sessions)
+async def test_an_event_cannot_be_changed(owner_sessions: Sessions) -> None:
+    case_id = await one_event(owner_sessions)
     with pytest.raises(DBAPIError, match="append-only"):
-        async with transaction(sessions) as session:
+        async with transaction(owner_sessions) as session:
             await session.exec(update(CaseEvent).where(col(CaseEvent.case_id) == case_id).values(data={"x": 1}))
-    assert await stored_data(sessions, case_id) == [{"amount_cents": 9900}]
+    assert await stored_data(owner_sessions, case_id) == [{"amount_cents": 9900}]
 
 
-async def test_an_event_cannot_be_removed(sessions: Sessions) -> None:
-    case_id = await one_event(sessions)
+async def test_an_event_cannot_be_removed(owner_sessions: Sessions) -> None:
+    case_id = await one_event(owner_sessions)
     with pytest.raises(DBAPIError, match="append-only"):
-        async with transaction(sessions) as session:
+        async with transaction(owner_sessions) as session:
             await session.exec(delete(CaseEvent).where(col(CaseEvent.case_id) == case_id))
-    assert len(await stored_data(sessions, case_id)) == 1
+    assert len(await stored_data(owner_sessions, case_id)) == 1
 
 
-async def test_events_can_still_be_appended_and_the_guard_comes_back_after_tampering(sessions: Sessions) -> None:
+async def test_events_can_still_be_appended_and_the_guard_comes_back_after_tampering(
+    sessions: Sessions, owner_sessions: Sessions
+) -> None:
     case_id = await one_event(sessions)
-    async with unguarded(sessions) as session:
+    async with unguarded(owner_sessions) as session:
         await session.exec(update(CaseEvent).where(col(CaseEvent.case_id) == case_id).values(data={"x": 1}))
     assert await stored_data(sessions, case_id) == [{"x": 1}]
     with pytest.raises(DBAPIError, match="append-only"):
-        async with transaction(sessions) as session:
+        async with transaction(owner_sessions) as session:
             await session.exec(delete(CaseEvent).where(col(CaseEvent.case_id) == case_id))
+
+
+SERVICE_MAY_NOT = [
+    "UPDATE case_events SET type = 'x'",
+    "DELETE FROM case_events",
+    "TRUNCATE case_events",
+    "ALTER TABLE case_events DISABLE TRIGGER ALL",
+    "DROP TRIGGER case_events_append_only ON case_events",
+    "DROP TABLE case_events",
+]
+
+
+@pytest.mark.parametrize("statement", SERVICE_MAY_NOT)
+async def test_the_services_role_may_not_rewrite_the_timeline_nor_touch_its_guard(
+    sessions: Sessions, database_url: str, owner_url: str, statement: str
+) -> None:
+    """On PostgreSQL with the least-privilege roles (`make test` sets them up): permission denied, whatever the
+    service's own connection tries; TRUNCATE and DISABLE TRIGGER, which row triggers cannot stop, included."""
+    if make_url(database_url).get_backend_name() != "postgresql" or database_url == owner_url:
+        pytest.skip("needs PostgreSQL with a service role apart from the owner (make pytest-postgres)")
+    case_id = await one_event(sessions)
+    with pytest.raises(DBAPIError, match=r"permission denied|must be owner"):
+        async with transaction(sessions) as session:
+            await session.exec(text(statement))
+    assert await stored_data(sessions, case_id) == [{"amount_cents": 9900}]
+    async with sessions() as session:
+        superuser = (await session.exec(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))).one()
+    assert superuser == (False,)

@@ -6,6 +6,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from models.migrate import upgrade_async
+
 
 async def reset_database(url: str) -> None:
     """Empty the database: SQLite deletes the file, PostgreSQL recreates the `public` schema."""
@@ -23,6 +25,12 @@ async def reset_database(url: str) -> None:
             await connection.execute(text("CREATE SCHEMA public"))
     finally:
         await engine.dispose()
+
+
+async def migrate(owner_url: str, service_url: str) -> None:
+    """Migrations as the owner; on PostgreSQL with a service role of its own, that role granted what it needs."""
+    service_role = make_url(service_url).username
+    await upgrade_async(owner_url, service_role if service_role != make_url(owner_url).username else None)
 
 
 def _delete_sqlite_files(database: str) -> None:
