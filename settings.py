@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     small_claim_threshold_cents: int = 2000
     stall_coupon_cents: int = 500
     scans: bool = True  # the worker keeps the exception scan's schedule (every T-MISSED) in place
+    reconcile_every: Duration = timedelta(minutes=10)  # the schedule that closes case rows whose workflow ended
 
     t_merchant: Duration = DEFAULTS[TimerId.T_MERCHANT]
     t_buyer_ship: Duration = DEFAULTS[TimerId.T_BUYER_SHIP]

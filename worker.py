@@ -25,6 +25,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.adapters.payments import FakePaymentProvider, PaymentProvider
+from activities.closing import CaseCloser
 from activities.facts import FactsActivities
 from activities.payments import MoneyActivities
 from activities.recording import CaseRecorder
@@ -34,10 +35,12 @@ from rulebook.facts import Thresholds
 from rulebook.timers import Timers
 from settings import get_settings
 from workflows.case import CaseWorkflow
+from workflows.ending import RECONCILE_SCHEDULE_ID, ReconcileRequest
 from workflows.messages import ScanRequest
+from workflows.reconcile import ReconcileWorkflow
 from workflows.scans import SCAN_SCHEDULE_ID, ScanWorkflow
 
-WORKFLOWS = [CaseWorkflow, ScanWorkflow]
+WORKFLOWS = [CaseWorkflow, ScanWorkflow, ReconcileWorkflow]
 # Pure, deterministic modules are loaded once rather than re-imported into every workflow's sandbox.
 RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("rulebook", "workflows.messages")
 
@@ -53,11 +56,14 @@ def build_worker(
 ) -> Worker:
     """`timers` and `thresholds` are what the exception scan opens its cases with (the API's come from settings)."""
     scans = ScanActivities(sessions, client, task_queue, timers or Timers(), thresholds or Thresholds())
+    closer = CaseCloser(sessions, client)
     activities: list[Callable[..., Any]] = [
         CaseRecorder(sessions).record_step,
         FactsActivities(sessions).load_case_facts,
         MoneyActivities(sessions, provider).move_money,
         scans.open_exception_cases,
+        closer.close_cancelled,
+        closer.repair_orphans,
     ]
     return Worker(
         client,
@@ -76,6 +82,18 @@ async def connect(address: str, namespace: str) -> Client:
 def scan_schedule(task_queue: str, every: timedelta) -> Schedule:
     """The exception scan every T-MISSED; a run still going when the next is due makes it skip."""
     action = ScheduleActionStartWorkflow(ScanWorkflow.run, ScanRequest(), id=SCAN_SCHEDULE_ID, task_queue=task_queue)
+    return _every(action, every)
+
+
+def reconcile_schedule(task_queue: str, every: timedelta) -> Schedule:
+    """The reconciliation of case rows whose workflow ended without closing them (visible, pausable in the UI)."""
+    action = ScheduleActionStartWorkflow(
+        ReconcileWorkflow.run, ReconcileRequest(), id=RECONCILE_SCHEDULE_ID, task_queue=task_queue
+    )
+    return _every(action, every)
+
+
+def _every(action: ScheduleActionStartWorkflow, every: timedelta) -> Schedule:
     return Schedule(
         action=action,
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
@@ -84,17 +102,20 @@ def scan_schedule(task_queue: str, every: timedelta) -> Schedule:
 
 
 async def ensure_scan_schedule(client: Client, task_queue: str, every: timedelta) -> None:
-    """Creates the scan's schedule, or brings an existing one to the current T-MISSED and task queue; any number
+    await ensure_schedule(client, SCAN_SCHEDULE_ID, scan_schedule(task_queue, every))
+
+
+async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) -> None:
+    """Creates the schedule, or brings an existing one to the current interval and task queue; any number
     of workers may run this at start."""
-    schedule = scan_schedule(task_queue, every)
     try:
-        await client.create_schedule(SCAN_SCHEDULE_ID, schedule)
+        await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
 
         def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=schedule)
 
-        await client.get_schedule_handle(SCAN_SCHEDULE_ID).update(replace)
+        await client.get_schedule_handle(schedule_id).update(replace)
 
 
 async def main() -> None:
@@ -114,6 +135,8 @@ async def main() -> None:
     )
     if settings.scans:
         await ensure_scan_schedule(client, settings.task_queue, settings.t_missed)
+    reconcile = reconcile_schedule(settings.task_queue, settings.reconcile_every)
+    await ensure_schedule(client, RECONCILE_SCHEDULE_ID, reconcile)
     logging.info("worker on task queue %r at %s", settings.task_queue, settings.temporal_address)
     try:
         await worker.run()

@@ -235,7 +235,19 @@ def _one(to: Party, zh: str, en: str) -> Callable[[dict[str, Any]], list[Notice]
     return lambda _d: [Notice(to, zh, en)]
 
 
+def _cancelled(d: dict[str, Any]) -> list[Notice]:
+    why_zh = f",原因:{_clip(d['reason'])}" if d.get("reason") else ""
+    why_en = f": {_clip(d['reason'])}" if d.get("reason") else ""
+    zh, en = (
+        f"平台已取消本次售后{why_zh}。订单可重新发起申请。",
+        f"The platform cancelled this case{why_en}. You may open a new request.",
+    )
+    return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
+
+
 CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
+    "case_cancelled": _cancelled,
+    "case_repaired": _cancelled,
     "case_opened": _opened,
     "exception_alert": _exception_alert,
     "resolution_chosen": lambda d: [

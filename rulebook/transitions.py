@@ -124,6 +124,7 @@ AWAITING: dict[CaseStatus, Party | None] = {
     S.RESOLVED: None,
     S.REJECTED: None,
     S.WITHDRAWN: None,
+    S.CANCELLED: None,
 }
 
 

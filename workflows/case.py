@@ -19,6 +19,7 @@ from rulebook.decisions import Decision
 from rulebook.enums import Action, CaseStatus, Outcome, Party, Resolution, Role
 from rulebook.facts import CaseFacts
 from rulebook.returns import Stage
+from workflows import ending
 from workflows import search_attributes as sa
 from workflows.exceptions import ExceptionDesk
 from workflows.messages import (
@@ -36,6 +37,7 @@ from workflows.messages import (
 from workflows.returns import Goods, GoodsJourney
 
 with workflow.unsafe.imports_passed_through():
+    from activities.closing import CaseCloser
     from activities.facts import FactsActivities
     from activities.payments import MoneyActivities
     from activities.recording import CaseRecorder
@@ -66,12 +68,35 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseStatus:
-        async with self._lock:
-            await self._open()
-        while not self._status.is_final:
-            await self._wait_for_move_or_deadline()
+        try:
+            async with self._lock:
+                await self._open()
+            while not self._status.is_final:
+                await self._wait_for_move_or_deadline()
+        except asyncio.CancelledError:
+            if not workflow.patched(ending.CANCEL_PATCH):
+                raise
+            await self._close_cancelled()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status
+
+    async def _close_cancelled(self) -> None:
+        """A cancel request (the Temporal UI's button) closes the case `cancelled`, once the step in hand is stored."""
+        async with self._lock:
+            if self._status.is_final:
+                return
+            info = workflow.info()
+            closing = ending.CaseEnding(self._case.case_id, info.workflow_id, info.run_id, workflow.now())
+            status = await workflow.execute_activity_method(
+                CaseCloser.close_cancelled,
+                closing,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+                summary="取消请求:结案为已取消",
+            )
+            self._close(status)
+            self._opened = True  # an `opened` update still waiting gets its answer
+            self._publish()
 
     @workflow.update
     async def opened(self) -> CaseStatus:
