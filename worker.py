@@ -34,6 +34,7 @@ from models.db import create_engine, session_factory
 from rulebook.facts import Thresholds
 from rulebook.timers import Timers
 from settings import get_settings
+from workflows.callers import CallerCheck, CallerHeader
 from workflows.case import CaseWorkflow
 from workflows.ending import RECONCILE_SCHEDULE_ID, ReconcileRequest
 from workflows.messages import ScanRequest
@@ -71,12 +72,16 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=activities,
         workflow_runner=SandboxedWorkflowRunner(restrictions=RESTRICTIONS),
+        interceptors=[CallerCheck()],
         sticky_queue_schedule_to_start_timeout=sticky_timeout,
     )
 
 
 async def connect(address: str, namespace: str) -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+    """The service's own client (API and worker): its commands carry their caller in a header."""
+    return await Client.connect(
+        address, namespace=namespace, data_converter=pydantic_data_converter, interceptors=[CallerHeader()]
+    )
 
 
 def scan_schedule(task_queue: str, every: timedelta) -> Schedule:

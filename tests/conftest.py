@@ -19,6 +19,7 @@ from models.db import create_engine, session_factory
 from models.migrate import upgrade_async
 from tests.support.db import reset_database
 from tests.support.temporal import NAMESPACE, running_dev_server, start_time_skipping_env
+from workflows.callers import CallerHeader
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -41,7 +42,9 @@ async def dev_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 @pytest_asyncio.fixture(scope="session")
 async def dev_client(dev_server: str) -> Client:
     """A client of `dev_server` with the pydantic converter."""
-    return await Client.connect(dev_server, namespace=NAMESPACE, data_converter=pydantic_data_converter)
+    return await Client.connect(
+        dev_server, namespace=NAMESPACE, data_converter=pydantic_data_converter, interceptors=[CallerHeader()]
+    )
 
 
 @pytest_asyncio.fixture(scope="session")

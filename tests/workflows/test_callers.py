@@ -1,0 +1,66 @@
+"""Whatever the Temporal UI sends can never act as a buyer or merchant: the role travels in a header it cannot set."""
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from models.timeline import CaseEvent
+from rulebook.enums import Action, CaseStatus, Role
+from tests.builders import add_case, add_order
+from tests.workflows.support import start, stored
+from workflows.case import CaseWorkflow
+from workflows.messages import ActionRequest
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def plain_client(env: WorkflowEnvironment) -> Client:
+    """What the Temporal UI is to the workflow: a client without the service's caller header."""
+    config = env.client.config()
+    config["interceptors"] = []
+    return Client(**config)
+
+
+async def test_an_update_without_the_header_claiming_to_be_the_buyer_cannot_withdraw_the_case(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    await start(time_skipping_env, task_queue, case)
+    handle = plain_client(time_skipping_env).get_workflow_handle_for(CaseWorkflow.run, f"case-{case.case_id}")
+
+    forged = ActionRequest(Action.WITHDRAW, Role.BUYER, case.buyer_id, reason="不要了")
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(CaseWorkflow.act, forged)
+
+    assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "forbidden"
+    assert (await stored(sessions, case.case_id)).status == CaseStatus.AWAITING_MERCHANT
+
+
+async def test_an_update_without_the_header_is_recorded_as_an_agents_whatever_role_it_names(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    await start(time_skipping_env, task_queue, case)
+    handle = plain_client(time_skipping_env).get_workflow_handle_for(CaseWorkflow.run, f"case-{case.case_id}")
+
+    said = ActionRequest(Action.MESSAGE, Role.MERCHANT, "agent-7", message="请补充开线处的照片")
+    await handle.execute_update(CaseWorkflow.act, said)
+
+    async with sessions() as session:
+        query = select(CaseEvent).where(CaseEvent.case_id == case.case_id).order_by(col(CaseEvent.seq))
+        last = list((await session.exec(query)).all())[-1]
+    assert (last.type, last.actor_role, last.actor_id) == ("message", "agent", "agent-7")
+
+
+async def test_the_services_own_client_still_acts_as_the_buyer(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    handle = await start(time_skipping_env, task_queue, case)  # the fixture's client carries the header
+
+    withdraw = ActionRequest(Action.WITHDRAW, Role.BUYER, case.buyer_id, reason="不要了")
+    assert await handle.execute_update(CaseWorkflow.act, withdraw) == CaseStatus.WITHDRAWN
