@@ -245,7 +245,28 @@ def _cancelled(d: dict[str, Any]) -> list[Notice]:
     return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
 
 
+WHO_ZH = {"buyer": "买家", "merchant": "商家", "agent": "平台客服"}
+WHO_EN = {"buyer": "The buyer", "merchant": "The merchant", "agent": "Platform support"}
+
+
+def _message(d: dict[str, Any]) -> list[Notice]:
+    by = str(d.get("actor_role"))
+    zh, en = (
+        f"{WHO_ZH.get(by, '对方')}留言:{(_clip(d.get('text')) or '')}",
+        f"{WHO_EN.get(by, 'The other party')} says: {(_clip(d.get('text')) or '')}",
+    )
+    return [Notice(party, zh, en) for party in (Party.BUYER, Party.MERCHANT) if party != by]
+
+
+def _evidence_requested(d: dict[str, Any]) -> list[Notice]:
+    what = _clip(d["what"])
+    zh, en = f"平台客服请您补充证据:{what}。", f"Platform support asks you for evidence: {what}."
+    return [Notice(Party(d["party"]), zh, en)]
+
+
 CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
+    "message": _message,
+    "evidence_requested": _evidence_requested,
     "case_cancelled": _cancelled,
     "case_repaired": _cancelled,
     "case_opened": _opened,

@@ -19,7 +19,7 @@ from rulebook.decisions import Decision
 from rulebook.enums import Action, CaseStatus, Outcome, Party, Resolution, Role
 from rulebook.facts import CaseFacts
 from rulebook.returns import Stage
-from workflows import ending
+from workflows import agent_desk, ending
 from workflows import search_attributes as sa
 from workflows.exceptions import ExceptionDesk
 from workflows.messages import (
@@ -106,6 +106,9 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
 
     @workflow.update
     async def act(self, request: ActionRequest) -> CaseStatus:
+        return await self._act(request)
+
+    async def _act(self, request: ActionRequest) -> CaseStatus:
         async with self._lock:
             self._check(request)  # again: an earlier command may have moved the case since validation
             await self._handle(request)
@@ -114,6 +117,37 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
     @act.validator
     def _validate_act(self, request: ActionRequest) -> None:
         self._check(request)
+
+    # --- the agent's typed commands (the Temporal UI's update dialog; workflows/agent_desk.py) -----------
+
+    @workflow.update(name="decide", description=agent_desk.DECIDE_HELP)
+    async def agent_decide(self, ruling: agent_desk.AgentDecision) -> CaseStatus:
+        return await self._act(agent_desk.decision(ruling))
+
+    @agent_decide.validator
+    def _validate_agent_decide(self, ruling: agent_desk.AgentDecision) -> None:
+        self._check(agent_desk.decision(ruling))
+
+    @workflow.update(name="message", description=agent_desk.MESSAGE_HELP)
+    async def agent_message(self, said: agent_desk.AgentMessage) -> CaseStatus:
+        return await self._act(agent_desk.message(said))
+
+    @agent_message.validator
+    def _validate_agent_message(self, said: agent_desk.AgentMessage) -> None:
+        self._check(agent_desk.message(said))
+
+    @workflow.update(name="request_evidence", description=agent_desk.REQUEST_EVIDENCE_HELP)
+    async def request_evidence(self, request: agent_desk.EvidenceRequest) -> CaseStatus:
+        async with self._lock:
+            self._check_open()
+            data = agent_desk.evidence_request_data(request)
+            await self._record(self._event("evidence_requested", Role.AGENT, request.agent_id, data))
+            return self._status
+
+    @request_evidence.validator
+    def _validate_request_evidence(self, request: agent_desk.EvidenceRequest) -> None:
+        self._check_open()
+        agent_desk.evidence_request_data(request)
 
     @workflow.update
     async def add_evidence(self, added: EvidenceAdded) -> CaseStatus:

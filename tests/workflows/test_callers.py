@@ -64,3 +64,39 @@ async def test_the_services_own_client_still_acts_as_the_buyer(
 
     withdraw = ActionRequest(Action.WITHDRAW, Role.BUYER, case.buyer_id, reason="不要了")
     assert await handle.execute_update(CaseWorkflow.act, withdraw) == CaseStatus.WITHDRAWN
+
+
+async def test_an_agent_decides_from_the_ui_with_a_typed_update_and_no_internal_fields(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    await start(time_skipping_env, task_queue, case)
+    ui = plain_client(time_skipping_env).get_workflow_handle(f"case-{case.case_id}")
+    escalate = ActionRequest(Action.ESCALATE, Role.MERCHANT, case.shop_id, reason="买家说法不实")
+    await time_skipping_env.client.get_workflow_handle_for(CaseWorkflow.run, f"case-{case.case_id}").execute_update(
+        CaseWorkflow.act, escalate
+    )
+
+    asked = {"agent_id": "agent-1", "party": "buyer", "what": "开线处的近照"}
+    assert await ui.execute_update("request_evidence", asked, result_type=CaseStatus) == CaseStatus.IN_ARBITRATION
+    ruling = {"agent_id": "agent-1", "outcome": "refund", "rationale": "开线属质量问题"}
+    assert await ui.execute_update("decide", ruling, result_type=CaseStatus) == CaseStatus.RESOLVED
+
+    async with sessions() as session:
+        query = select(CaseEvent).where(CaseEvent.case_id == case.case_id).order_by(col(CaseEvent.seq))
+        events = {e.type: e for e in (await session.exec(query)).all()}
+    assert events["evidence_requested"].data == {"party": "buyer", "what": "开线处的近照"}
+    decided = events["decision_made"]
+    assert (decided.actor_role, decided.actor_id, decided.data["outcome"]) == ("agent", "agent-1", "refund")
+
+
+async def test_an_evidence_request_from_the_ui_must_name_the_buyer_or_the_merchant(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    await start(time_skipping_env, task_queue, case)
+    ui = plain_client(time_skipping_env).get_workflow_handle(f"case-{case.case_id}")
+
+    with pytest.raises(WorkflowUpdateFailedError):
+        await ui.execute_update("request_evidence", {"agent_id": "agent-1", "party": "agent", "what": "x"})
+    assert (await stored(sessions, case.case_id)).status == CaseStatus.AWAITING_MERCHANT
