@@ -19,7 +19,7 @@ from rulebook.decisions import Decision
 from rulebook.enums import Action, CaseStatus, Outcome, Party, Resolution, Role
 from rulebook.facts import CaseFacts
 from rulebook.returns import Stage
-from workflows import agent_desk, ending
+from workflows import agent_desk, ending, visibility
 from workflows import search_attributes as sa
 from workflows.exceptions import ExceptionDesk
 from workflows.messages import (
@@ -35,6 +35,7 @@ from workflows.messages import (
     StepRecord,
 )
 from workflows.returns import Goods, GoodsJourney
+from workflows.story import CaseStory, View, details
 
 with workflow.unsafe.imports_passed_through():
     from activities.closing import CaseCloser
@@ -65,6 +66,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._goods = Goods()  # return_refund and exchange: the goods' way back (workflows/returns.py)
         self._menu: tuple[Resolution, ...] = ()  # order exceptions: the §7 menu (workflows/exceptions.py)
         self._lock = asyncio.Lock()
+        self._story = CaseStory()  # what the Temporal UI's details tell (workflows/story.py)
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseStatus:
@@ -208,7 +210,10 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         remaining = wake_at - workflow.now()
         if remaining > timedelta(0):
             try:
-                await workflow.wait_condition(lambda: self._version != version, timeout=remaining)
+                summary = visibility.timer_summary(self._status, remaining)
+                await workflow.wait_condition(
+                    lambda: self._version != version, timeout=remaining, timeout_summary=summary
+                )
                 return
             except TimeoutError:
                 pass
@@ -369,7 +374,11 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
 
     async def _facts(self) -> CaseFacts:
         facts = await workflow.execute_local_activity_method(
-            FactsActivities.load_case_facts, self._case, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+            FactsActivities.load_case_facts,
+            self._case,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary="读取案件事实:订单、物流、证据、陈述",
         )
         return dataclasses.replace(facts, now=workflow.now())
 
@@ -399,10 +408,14 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
     async def _record(self, *events: EventDraft, shipments: tuple[CaseShipment, ...] = ()) -> None:
         step = StepRecord(self._case.case_id, self._seq + 1, tuple(events), self._projection(), shipments)
         await workflow.execute_local_activity_method(
-            CaseRecorder.record_step, step, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+            CaseRecorder.record_step,
+            step,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary=visibility.step_summary(events),
         )
         self._seq += len(events)
-        self._publish()
+        self._publish(events)
 
     def _projection(self) -> Projection:
         awaiting = transitions.AWAITING[self._status]
@@ -410,7 +423,9 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             self._status, awaiting, self._deadline, self._decision, self._proposal, self._urgent, workflow.now()
         )
 
-    def _publish(self) -> None:
+    def _publish(self, events: tuple[EventDraft, ...] = ()) -> None:
+        """Search attributes and the UI's details, after every stored step (workflows/visibility.py)."""
+        self._story.add(*events)
         awaiting = transitions.AWAITING[self._status]
         updates: list[SearchAttributeUpdate[Any]] = [
             sa.CASE_STATUS.value_set(self._status),
@@ -418,14 +433,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             sa.DEADLINE_AT.value_set(self._deadline) if self._deadline else sa.DEADLINE_AT.value_unset(),
             sa.URGENT.value_set(self._urgent),
         ]
+        view = View(self._case, self._status, self._deadline, self._urgent, self._decision, self._refundable)
+        if workflow.patched(visibility.PATCH):
+            updates += visibility.attributes(view, self._story)
         workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(self._details())
-
-    def _details(self) -> str:
-        c = self._case
-        who = transitions.AWAITING[self._status]
-        head = f"{c.kind} · order {c.order_id} · ¥{c.amount_cents / 100:.2f} · {self._status}"
-        if self._status.is_final:
-            outcome = self._decision["outcome"] if self._decision else self._status
-            return f"{head} · closed ({outcome})"
-        return f"{head} · {who or 'courier'}'s move by {self._iso_deadline()}"
+        workflow.set_current_details(details(view, self._story, visibility.title(view)))
