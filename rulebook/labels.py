@@ -80,3 +80,40 @@ def word(table: dict[str, str], code: object) -> str:
 
 def yuan(cents: object) -> str:
     return f"¥{int(str(cents)) / 100:.2f}"
+
+
+RESOLUTION_ZH: dict[str, str] = {
+    "urge_courier_coupon": "催促快递并发放优惠券",
+    "late_delivery_compensation": "延迟送达补偿",
+    "reship_pay_shipping": "重新发货并承担运费",
+    "recommend_similar_refund_difference": "推荐同款并退差价",
+    "emergency_transfer": "紧急调货",
+    "faster_transport": "改用更快的运输方式",
+    "reship_missing_with_coupon": "补发漏件并发放优惠券",
+    "same_day_local_reship": "本地当日补发",
+}
+
+EVIDENCE_ZH: dict[str, str] = {
+    "photo": "照片",
+    "chat_log": "聊天记录",
+    "logistics_screenshot": "物流截图",
+    "compensation_receipt": "补偿凭证",
+    "courier_record": "快递记录",
+    "other": "其他材料",
+}
+
+OUTCOME_EN: dict[str, str] = {
+    Outcome.REFUND: "refund",
+    Outcome.PARTIAL_REFUND: "partial refund",
+    Outcome.RETURN_REFUND: "return and refund",
+    Outcome.RESHIP: "reshipment",
+    Outcome.EXCHANGE: "exchange",
+    Outcome.COUPON: "coupon",
+    Outcome.REJECT: "request rejected",
+    Outcome.TO_AGENT: "handed to platform support",
+}
+
+
+def plain_en(code: object) -> str:
+    """An internal code as English words ('urge_courier_coupon' → 'urge courier coupon')."""
+    return str(code).replace("_", " ")
