@@ -14,6 +14,7 @@ from api.case_workflow import send_action, start_case, workflow_id
 from api.deps import BuyerDep, CallerDep, SessionDep, SettingsDep, TemporalDep, VisibleCaseDep
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
+from api.schemas.action_examples import ACTION_EXAMPLES
 from api.schemas.actions import ActionBody, to_request
 from api.schemas.cases import CaseCreate, CasePage, CasePublic
 from api.scoping import visible_cases, visible_orders
@@ -80,7 +81,7 @@ async def get_case(case: VisibleCaseDep) -> CasePublic:
 @router.post("/{case_id}/actions", dependencies=IDEMPOTENT, responses=documented(413, 503))
 async def act(
     case: VisibleCaseDep,
-    action: Annotated[ActionBody, Body()],
+    action: Annotated[ActionBody, Body(openapi_examples=ACTION_EXAMPLES)],
     caller: CallerDep,
     session: SessionDep,
     client: TemporalDep,
