@@ -1,4 +1,4 @@
-"""The support agent's queue: cases awaiting an agent, urgent first, then the soonest deadline (api.md)."""
+"""The support agent's queue: cases awaiting an agent, urgent first, then the soonest deadline (docs/api.md)."""
 
 from typing import Annotated
 

@@ -86,7 +86,7 @@ async def act(
     session: SessionDep,
     client: TemporalDep,
 ) -> CasePublic:
-    """One command of api.md's action table; 409 `invalid_state` when the case's state does not allow it."""
+    """One command of the action table in docs/api.md; 409 `invalid_state` when the case's state does not allow it."""
     request = to_request(action, caller)
     if not transitions.role_may(case.kind, request.action, caller.role):
         raise Forbidden(f"a {caller.role} cannot {request.action}")
