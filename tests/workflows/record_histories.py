@@ -19,10 +19,11 @@ from temporalio.testing import WorkflowEnvironment
 from activities.adapters.payments import FakePaymentProvider
 from models.db import create_engine, session_factory
 from models.migrate import upgrade_async
-from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Role, TrackingStatus
+from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role, TrackingStatus
 from tests.builders import add_case, add_order
 from tests.support.temporal import start_time_skipping_env
 from worker import build_worker
+from workflows.agent_desk import EvidenceRequest
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionRequest, CaseInput, TrackingUpdate
 
@@ -61,6 +62,15 @@ async def return_refunded(env: WorkflowEnvironment, handle: Handle, case: CaseIn
     await handle.execute_update(CaseWorkflow.act, confirm)
 
 
+async def escalated_then_cancelled(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """The caller header, an agent's typed update and a cancel request from the UI (patches of issue 10)."""
+    escalate = ActionRequest(Action.ESCALATE, Role.MERCHANT, case.shop_id, reason="说不清")
+    await handle.execute_update(CaseWorkflow.act, escalate)
+    asked = EvidenceRequest("agent-1", Party.BUYER, "开线处的近照")
+    await handle.execute_update(CaseWorkflow.request_evidence, asked)
+    await handle.cancel(reason="重复的申请")
+
+
 Scenario = Callable[[WorkflowEnvironment, Handle, CaseInput], Awaitable[None]]
 SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "approved": (True, approved),
@@ -68,6 +78,7 @@ SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "proposal_accepted": (True, proposal_accepted),
     "not_shipped_refunded_at_once": (False, None),
     "return_refunded": (True, return_refunded),
+    "escalated_then_cancelled": (True, escalated_then_cancelled),
 }
 KINDS = {"return_refunded": CaseKind.RETURN_REFUND}  # the others are refund_only
 
