@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -14,11 +15,12 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from activities.recording import append
 from models.case import Case
 from models.db import transaction
-from rulebook.enums import CaseStatus, Role
+from rulebook.enums import FINAL_STATUSES, CaseStatus, Role
 from workflows.ending import CaseEnding, ReconcileRequest, ReconcileResult, orphan_query
 from workflows.messages import PLATFORM_ID, EventDraft
 
 UNKNOWN = "unknown"
+PAGE = 100  # workflows listed, and rows looked up, at a time
 
 
 @dataclass(frozen=True)
@@ -46,22 +48,44 @@ class CaseCloser:
     @activity.defn
     async def repair_orphans(self, request: ReconcileRequest) -> ReconcileResult:
         """Closes the case rows of workflows that ended without closing them (terminated, reset, cancelled by an
-        older worker). Visibility finds the candidates; the workflow's latest run and the row decide."""
+        older worker). Visibility lists the candidates (their last published status is open); the rows still open
+        among them are checked against the workflow's latest run, at most `request.limit` per run."""
         repaired: list[str] = []
-        async for execution in self._client.list_workflows(orphan_query(), limit=request.limit):
-            latest = await self._client.get_workflow_handle(execution.id).describe()
-            if latest.status == WorkflowExecutionStatus.RUNNING or not execution.id.startswith("case-"):
-                continue
-            asked = await end_request(self._client, execution.id, latest.run_id)
+        batch: list[str] = []
+        async for execution in self._client.list_workflows(orphan_query(), page_size=PAGE):
+            batch.append(execution.id)
+            if len(batch) == PAGE:
+                repaired += await self._repair(batch, request.limit - len(repaired))
+                batch = []
+            if len(repaired) >= request.limit:
+                break
+        if batch and len(repaired) < request.limit:
+            repaired += await self._repair(batch, request.limit - len(repaired))
+        return ReconcileResult(tuple(repaired))
+
+    async def _repair(self, workflow_ids: list[str], room: int) -> list[str]:
+        repaired: list[str] = []
+        for case_id in (await open_rows(self._sessions, workflow_ids))[:room]:
+            workflow_id = f"case-{case_id}"
+            latest = await self._client.get_workflow_handle(workflow_id).describe()
+            if latest.status == WorkflowExecutionStatus.RUNNING:
+                continue  # a reset's new run carries the case on
+            asked = await end_request(self._client, workflow_id, latest.run_id)
             ended = latest.status.name.lower() if latest.status else UNKNOWN
             data = {"workflow_status": ended, "by": asked.identity, "reason": asked.reason}
             draft = EventDraft("case_repaired", Role.SYSTEM, PLATFORM_ID, datetime.now(UTC), data)
-            case_id = execution.id.removeprefix("case-")
-            _, closed = await close(self._sessions, case_id, draft)
-            if closed:
+            if (await close(self._sessions, case_id, draft))[1]:
                 activity.logger.info("repaired %s: its workflow ended %s", case_id, ended)
                 repaired.append(case_id)
-        return ReconcileResult(tuple(repaired))
+        return repaired
+
+
+async def open_rows(sessions: async_sessionmaker[AsyncSession], workflow_ids: list[str]) -> list[str]:
+    """The case ids among `workflow_ids` whose row is still open (most listed orphans were repaired before)."""
+    case_ids = [workflow_id.removeprefix("case-") for workflow_id in workflow_ids if workflow_id.startswith("case-")]
+    async with sessions() as session:
+        query = select(Case.case_id).where(col(Case.case_id).in_(case_ids), col(Case.status).not_in(FINAL_STATUSES))
+        return list((await session.exec(query)).all())
 
 
 async def close(
