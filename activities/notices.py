@@ -266,6 +266,13 @@ def _evidence_requested(d: dict[str, Any]) -> list[Notice]:
 CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     "message": _message,
     "evidence_requested": _evidence_requested,
+    "reassigned": lambda d: [
+        Notice(
+            Party.AGENT,
+            f"案件已转交客服 {d['to']}:{_clip(d['reason'])}",
+            f"Case handed to agent {d['to']}: {_clip(d['reason'])}",
+        )
+    ],
     "case_cancelled": _cancelled,
     "case_repaired": _cancelled,
     "case_opened": _opened,

@@ -6,6 +6,7 @@ Example payloads (the UI's "Send an Update", input as JSON):
   decide            {"agent_id": "agent-1", "outcome": "refund", "rationale": "开线属质量问题"}
   message           {"agent_id": "agent-1", "text": "平台客服已介入,请双方补充证据"}
   request_evidence  {"agent_id": "agent-1", "party": "buyer", "what": "开线处的近照"}
+  reassign          {"agent_id": "agent-1", "to_agent_id": "agent-2", "reason": "交给熟悉服装品类的同事"}
 """
 
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from workflows.messages import ActionRequest
 DECIDE_HELP = "Agent ruling: outcome (refund | partial_refund | return_refund | reject …), rationale, amount_cents"
 MESSAGE_HELP = "Agent message to both parties: agent_id, text"
 REQUEST_EVIDENCE_HELP = "Ask a party for evidence: agent_id, party (buyer | merchant), what"
+REASSIGN_HELP = "Hand the case to another agent: agent_id, to_agent_id, reason"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,13 @@ class EvidenceRequest:
     what: str
 
 
+@dataclass(frozen=True)
+class Reassignment:
+    agent_id: str
+    to_agent_id: str
+    reason: str
+
+
 def decision(ruling: AgentDecision) -> ActionRequest:
     return ActionRequest(
         Action.DECIDE,
@@ -61,3 +70,10 @@ def evidence_request_data(request: EvidenceRequest) -> dict[str, str]:
     if request.party not in (Party.BUYER, Party.MERCHANT) or not request.what.strip():
         raise ApplicationError("ask the buyer or the merchant for something", type="invalid_request")
     return {"party": request.party, "what": request.what.strip()[:500]}
+
+
+def reassignment_data(handover: Reassignment) -> dict[str, str]:
+    """The `reassigned` event's data; refuses a hand-over to nobody or without a reason."""
+    if not handover.to_agent_id.strip() or not handover.reason.strip():
+        raise ApplicationError("name the agent and say why", type="invalid_request")
+    return {"from": handover.agent_id, "to": handover.to_agent_id.strip()[:64], "reason": handover.reason.strip()[:500]}

@@ -151,6 +151,19 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._check_open()
         agent_desk.evidence_request_data(request)
 
+    @workflow.update(name="reassign", description=agent_desk.REASSIGN_HELP)
+    async def reassign(self, handover: agent_desk.Reassignment) -> CaseStatus:
+        async with self._lock:
+            self._check_open()
+            data = agent_desk.reassignment_data(handover)
+            await self._record(self._event("reassigned", Role.AGENT, handover.agent_id, data))
+            return self._status
+
+    @reassign.validator
+    def _validate_reassign(self, handover: agent_desk.Reassignment) -> None:
+        self._check_open()
+        agent_desk.reassignment_data(handover)
+
     @workflow.update
     async def add_evidence(self, added: EvidenceAdded) -> CaseStatus:
         async with self._lock:

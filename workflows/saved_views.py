@@ -12,6 +12,7 @@ VIEWS: dict[str, str] = {
     "Urgent arbitration": f"{RUNNING} AND AwaitingParty = 'agent' AND Priority = 3",
     "Arbitration queue": f"{RUNNING} AND AwaitingParty = 'agent'",
     "Urgent": f"{RUNNING} AND Priority >= 2",
+    "Mine": f"{RUNNING} AND AssignedAgent = 'agent-1'",  # each agent puts their own id
     "Past deadline": f"{RUNNING} AND DeadlineAt < '2026-12-01T04:00:00Z'",
     # closed today (from 00:00 Beijing time) on R-TIMEOUT's decision, or handed by it to an agent and still waiting
     "R-TIMEOUT today": f"{CASES} AND RulesApplied = 'R-TIMEOUT' AND (CloseTime >= '2026-11-30T16:00:00Z' "

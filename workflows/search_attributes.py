@@ -16,6 +16,7 @@ CASE_TITLE = SearchAttributeKey.for_text("CaseTitle")  # one readable line: "急
 PRIORITY = SearchAttributeKey.for_int("Priority")  # 3 urgent arbitration, 2 urgent, 1 open, 0 closed
 AMOUNT_CENTS = SearchAttributeKey.for_int("AmountCents")
 RULES_APPLIED = SearchAttributeKey.for_keyword_list("RulesApplied")  # every R-… rule that spoke on the case
+ASSIGNED_AGENT = SearchAttributeKey.for_keyword("AssignedAgent")  # set by `reassign`
 
 ALL = (
     CASE_STATUS,
@@ -30,6 +31,7 @@ ALL = (
     PRIORITY,
     AMOUNT_CENTS,
     RULES_APPLIED,
+    ASSIGNED_AGENT,
 )
 
 

@@ -60,6 +60,7 @@ class CaseStory:
     moved_cents: int = 0
     coupons_cents: int = 0
     why_arbitration: str = ""
+    assignee: str = ""
     last_cause: str = ""
 
     def add(self, *events: EventDraft) -> None:
@@ -79,6 +80,8 @@ class CaseStory:
             text = d.get("text") or d.get("reason") or d.get("message")
             if text:
                 self.messages.append(f"{who}({word(STEP_ZH, event.type)}):{str(text)[:200]}")
+        elif event.type == "reassigned":
+            self.assignee = str(d["to"])
         elif event.type == "refund_executed":
             self.moved_cents += int(d["amount_cents"])
         elif event.type == "coupon_issued":
@@ -112,7 +115,7 @@ ACT_HELP = (
 def details(view: View, story: CaseStory, headline: str) -> str:
     """The case page's current details: the story first, how to act last."""
     c = view.case
-    sections = [f"### {headline}", _facts(view), *_why(view, story), *_findings(story), *_evidence(c, story)]
+    sections = [f"### {headline}", _facts(view, story), *_why(view, story), *_findings(story), *_evidence(c, story)]
     if story.messages:
         sections.append("**最近留言**\n" + "\n".join(f"- {line}" for line in story.messages))
     sections.append(_money(view, story))
@@ -121,13 +124,15 @@ def details(view: View, story: CaseStory, headline: str) -> str:
     return "\n\n".join(sections)
 
 
-def _facts(view: View) -> str:
+def _facts(view: View, story: CaseStory) -> str:
     c = view.case
     facts = [
         f"**订单** `{c.order_id}` · 买家 `{c.buyer_id}` · 店铺 `{c.shop_id}` · 案件 `{c.case_id}`",
         f"**申请** {word(KIND_ZH, c.kind)} {yuan(c.amount_cents)} · 原因 {word(REASON_ZH, c.reason)}",
         f"**状态** {word(STATUS_ZH, view.status)}" + (f" · 截止 {_at(view.deadline)}" if view.deadline else ""),
     ]
+    if story.assignee:
+        facts.append(f"**负责客服** `{story.assignee}`")
     if view.urgent:
         facts.append("**紧急** 是(R-URGENT 或仲裁超时):优先处理")
     return "  \n".join(facts)

@@ -49,12 +49,13 @@ def priority(view: View) -> int:
 
 
 def attributes(view: View, story: CaseStory) -> list[SearchAttributeUpdate[Any]]:
-    return [
+    updates: list[SearchAttributeUpdate[Any]] = [
         sa.CASE_TITLE.value_set(title(view)),
         sa.PRIORITY.value_set(priority(view)),
         sa.AMOUNT_CENTS.value_set(view.case.amount_cents),
         sa.RULES_APPLIED.value_set(list(story.rules)),
     ]
+    return updates + ([sa.ASSIGNED_AGENT.value_set(story.assignee)] if story.assignee else [])
 
 
 def timer_summary(status: CaseStatus, wait: timedelta) -> str:

@@ -62,7 +62,7 @@ async def test_time_skipping_server_knows_every_case_search_attribute(time_skipp
     # The test server does not implement ListSearchAttributes, so registration is proven by use.
     handle = await run_probe(time_skipping_env, search_attributes.ALL)
     described = await handle.describe()
-    assert len(search_attributes.ALL) == 12
+    assert len(search_attributes.ALL) == 13
     for key in search_attributes.ALL:
         assert described.typed_search_attributes.get(key) == SAMPLE_VALUES[key.origin_value_type]
 

@@ -17,6 +17,7 @@ from tests.builders import add_case, add_order
 from tests.support.polling import eventually
 from worker import build_worker
 from workflows import search_attributes as sa
+from workflows.agent_desk import Reassignment
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionRequest
 from workflows.saved_views import VIEWS
@@ -57,11 +58,13 @@ async def test_every_saved_view_runs_and_the_queue_views_find_an_urgent_arbitrat
         await handle.execute_update(CaseWorkflow.opened)
         escalate = ActionRequest(Action.ESCALATE, Role.MERCHANT, case.shop_id, reason="说不清")
         await handle.execute_update(CaseWorkflow.act, escalate)
+        handover = Reassignment("agent-7", "agent-1", "熟悉该店铺")
+        await handle.execute_update(CaseWorkflow.reassign, handover)
 
         async def found(view: str) -> list[str]:
             return [w.id async for w in dev_client.list_workflows(VIEWS[view])]
 
-        for view in ("Urgent arbitration", "Arbitration queue", "Urgent"):
+        for view in ("Urgent arbitration", "Arbitration queue", "Urgent", "Mine"):
             await eventually(lambda view=view: found(view), lambda ids: workflow_id in ids)  # type: ignore[misc]
         for view in VIEWS:
             await found(view)  # accepted by the server's visibility

@@ -100,3 +100,22 @@ async def test_an_evidence_request_from_the_ui_must_name_the_buyer_or_the_mercha
     with pytest.raises(WorkflowUpdateFailedError):
         await ui.execute_update("request_evidence", {"agent_id": "agent-1", "party": "agent", "what": "x"})
     assert (await stored(sessions, case.case_id)).status == CaseStatus.AWAITING_MERCHANT
+
+
+async def test_an_agent_hands_a_case_to_another_from_the_ui_and_the_queue_can_find_it_by_assignee(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    await start(time_skipping_env, task_queue, case)
+    ui = plain_client(time_skipping_env).get_workflow_handle(f"case-{case.case_id}")
+
+    handover = {"agent_id": "agent-1", "to_agent_id": "agent-2", "reason": "交给熟悉服装品类的同事"}
+    assert await ui.execute_update("reassign", handover, result_type=CaseStatus) == CaseStatus.AWAITING_MERCHANT
+    with pytest.raises(WorkflowUpdateFailedError):
+        await ui.execute_update("reassign", {**handover, "reason": " "})
+
+    async with sessions() as session:
+        query = select(CaseEvent).where(CaseEvent.case_id == case.case_id, CaseEvent.type == "reassigned")
+        (reassigned,) = (await session.exec(query)).all()
+    assert reassigned.data == {"from": "agent-1", "to": "agent-2", "reason": "交给熟悉服装品类的同事"}
+    assert (reassigned.actor_role, reassigned.actor_id) == ("agent", "agent-1")
