@@ -10,8 +10,9 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
 
-from tests.api.helpers import act, open_case, push_order
+from tests.api.helpers import act, case_body, open_case, push_order
 from tests.browser.conftest import CHROMIUM, Desk
+from tests.support.polling import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -125,3 +126,49 @@ async def test_the_api_docs_load_offline_and_show_post_cases(
     assert (await operation.inner_text()).split()[:3] == ["POST", "/cases", "Open"]
     await page.screenshot(path=SCREENSHOTS / "api-docs.png", full_page=False)
     assert blocked == []  # nothing was even asked of another host
+
+
+async def test_the_reconciliation_schedule_is_on_the_schedules_page(
+    desk: Desk, local_only: tuple[BrowserContext, list[str]]
+) -> None:
+    context, _ = local_only
+    page = await context.new_page()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    await page.goto(f"{desk.ui_url}/namespaces/default/schedules")
+    await page.get_by_text("case-reconcile").first.wait_for(timeout=30_000)
+    await page.get_by_text("case-reconcile").first.click()
+    await page.get_by_text("ReconcileWorkflow").first.wait_for(timeout=30_000)
+    assert "Pause" in await page.get_by_role("button").all_inner_texts()
+    await page.screenshot(path=SCREENSHOTS / "ui-reconcile-schedule.png", full_page=True)
+    await page.screenshot(path=SCREENSHOTS / "ui-reconcile-schedule.png", full_page=True)
+
+
+async def test_request_cancellation_in_the_ui_closes_the_case_cancelled_and_frees_the_order(
+    desk: Desk, local_only: tuple[BrowserContext, list[str]]
+) -> None:
+    context, _ = local_only
+    async with httpx.AsyncClient(base_url=desk.api_url, timeout=30) as http:
+        order = await push_order(http)
+        case = await open_case(http, order)
+        page = await context.new_page()
+        await page.goto(f"{desk.ui_url}/namespaces/default/workflows/{case['workflow_id']}")
+        await page.get_by_role("button", name="Request Cancellation").click()
+        await page.get_by_role("dialog").filter(visible=True).get_by_test_id("confirm-modal-button").click()
+
+        async def read() -> dict[str, object]:
+            body: dict[str, object] = (await http.get(f"/cases/{case['case_id']}", headers=order.buyer)).json()
+            return body
+
+        closed = await eventually(read, lambda c: c["status"] == "cancelled", within=30)
+        assert (closed["awaiting"], closed["deadline"]) == (None, None)
+        timeline = (await http.get(f"/cases/{case['case_id']}/timeline", headers=order.buyer)).json()["items"]
+        assert timeline[-1]["type"] == "case_cancelled" and timeline[-1]["data"]["by"]  # the UI's identity
+        reopened = await http.post("/cases", json=case_body(order), headers=order.buyer)
+        assert reopened.status_code == 201, reopened.text
+
+    await page.reload()
+    await page.get_by_text("COMPLETED").first.wait_for(timeout=30_000)
+    await page.get_by_text("User Metadata", exact=True).click()
+    assert "仅退款 ¥99.00 · 已取消" in await rendered_text(page, until="已取消")
+    await page.screenshot(path=SCREENSHOTS / "ui-cancelled-case.png", full_page=True)
