@@ -139,7 +139,7 @@ async def test_the_reconciliation_schedule_is_on_the_schedules_page(
     await page.get_by_text("case-reconcile").first.wait_for(timeout=30_000)
     await page.get_by_text("case-reconcile").first.click()
     await page.get_by_text("ReconcileWorkflow").first.wait_for(timeout=30_000)
-    assert "Pause" in await page.get_by_role("button").all_inner_texts()
+    await page.get_by_role("button", name="Pause", exact=True).wait_for(timeout=30_000)  # it can be paused here
     await page.screenshot(path=SCREENSHOTS / "ui-reconcile-schedule.png", full_page=True)
     await page.screenshot(path=SCREENSHOTS / "ui-reconcile-schedule.png", full_page=True)
 
@@ -170,5 +170,5 @@ async def test_request_cancellation_in_the_ui_closes_the_case_cancelled_and_free
     await page.reload()
     await page.get_by_text("COMPLETED").first.wait_for(timeout=30_000)
     await page.get_by_text("User Metadata", exact=True).click()
-    assert "仅退款 ¥99.00 · 已取消" in await rendered_text(page, until="已取消")
+    assert "状态 已取消" in await rendered_text(page, until="仅退款 ¥99.00 · 已取消")
     await page.screenshot(path=SCREENSHOTS / "ui-cancelled-case.png", full_page=True)
