@@ -3,7 +3,8 @@
 The API's client (`CallerHeader`) puts the role and identity of every command it sends in the `aftersales-caller`
 header; the worker (`CallerCheck`) makes that header the only source of a command's role. A command without it —
 typed in the Temporal UI's update dialog, or sent by any client without the interceptor — is an agent's,
-whatever its JSON claims, and is held to the agent's validators (a buyer's `withdraw` is 403 `forbidden`).
+whatever its JSON claims, and is held to the agent's validators (a buyer's `withdraw` is 403 `forbidden`); the
+feeds only the service relays (a parcel's tracking, a stored file's evidence) are refused without it.
 """
 
 import dataclasses
@@ -15,6 +16,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.client import Interceptor as ClientInterceptor
 from temporalio.client import OutboundInterceptor, StartWorkflowUpdateInput, WorkflowUpdateHandle
 from temporalio.converter import PayloadConverter
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import (
     HandleUpdateInput,
     Interceptor,
@@ -25,6 +27,8 @@ from temporalio.worker import (
 from rulebook.enums import Role
 
 HEADER = "aftersales-caller"
+SERVICE_ONLY = frozenset({"tracking", "add_evidence"})  # facts the service checked before sending them
+SERVICE = {"role": str(Role.SYSTEM), "actor_id": "platform"}
 PATCH = "caller-from-header"  # before it, a command's role was the one its JSON named
 
 
@@ -37,9 +41,8 @@ class CallerHeader(ClientInterceptor):
 
 class _CarryCaller(OutboundInterceptor):
     async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
-        caller = _named_caller(input.args)
-        if caller is not None:
-            input.headers = {**input.headers, HEADER: PayloadConverter.default.to_payloads([caller])[0]}
+        caller = _named_caller(input.args) or SERVICE
+        input.headers = {**input.headers, HEADER: PayloadConverter.default.to_payloads([caller])[0]}
         return await super().start_workflow_update(input)
 
 
@@ -59,6 +62,8 @@ class CallerCheck(Interceptor):
 
 class _CheckCaller(WorkflowInboundInterceptor):
     def handle_update_validator(self, input: HandleUpdateInput) -> None:
+        if input.update in SERVICE_ONLY and HEADER not in input.headers:
+            raise ApplicationError(f"only the service sends {input.update}", type="forbidden")
         super().handle_update_validator(_as_sent_by(input))  # validators never run on replay: no patch needed
 
     async def handle_update_handler(self, input: HandleUpdateInput) -> Any:

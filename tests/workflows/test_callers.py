@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.timeline import CaseEvent
 from rulebook.enums import Action, CaseStatus, Role
 from tests.builders import add_case, add_order
-from tests.workflows.support import start, stored
+from tests.workflows.support import event_types, start, stored
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionRequest
 
@@ -119,3 +119,19 @@ async def test_an_agent_hands_a_case_to_another_from_the_ui_and_the_queue_can_fi
         (reassigned,) = (await session.exec(query)).all()
     assert reassigned.data == {"from": "agent-1", "to": "agent-2", "reason": "交给熟悉服装品类的同事"}
     assert (reassigned.actor_role, reassigned.actor_id) == ("agent", "agent-1")
+
+
+async def test_a_tracking_event_or_evidence_sent_without_the_header_is_refused(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    case = await add_case(sessions, await add_order(sessions))
+    await start(time_skipping_env, task_queue, case)
+    ui = plain_client(time_skipping_env).get_workflow_handle(f"case-{case.case_id}")
+
+    fake_parcel = {"tracking_no": "SF-FAKE", "status": "delivered", "at": "2026-11-30T00:00:00Z"}
+    fake_file = {"evidence_id": "ev-x", "kind": "photo", "sha256": "0" * 64, "media_type": "image/png"}
+    for update, payload in (("tracking", fake_parcel), ("add_evidence", {**fake_file, "size_bytes": 1})):
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await ui.execute_update(update, {**payload, "role": "buyer", "actor_id": case.buyer_id})
+        assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "forbidden"
+    assert [e for e in await event_types(sessions, case.case_id)] == ["case_opened"]
