@@ -16,12 +16,13 @@ PG_SERVICE_URL ?= $(subst postgres@,aftersales_service@,$(PG_URL))
 # mypy --strict on the application packages that exist so far
 TYPED := $(wildcard rulebook models workflows activities api devtools settings.py worker.py)
 
-.PHONY: help venv dev test lint typecheck pytest pytest-sqlite pytest-postgres clean-var
+.PHONY: help venv dev test lint typecheck pytest pytest-sqlite pytest-postgres browser clean-var
 
 help:
 	@echo "make dev        run Temporal dev server (UI http://127.0.0.1:8233), worker and API (http://127.0.0.1:8000/docs)"
 	@echo "make test       ruff, mypy --strict, pytest on SQLite then on PostgreSQL (if 127.0.0.1:5432 answers)"
 	@echo "make lint       ruff check + ruff format --check"
+	@echo "make browser    install Debian's chromium and a CJK font for the browser tests (where apt-get works)"
 	@echo "make clean-var  delete var/ (local databases, evidence files): a fresh start"
 
 venv: $(STAMP)
@@ -34,7 +35,17 @@ $(STAMP): pyproject.toml
 dev: venv
 	$(PY) -m devtools.run_dev
 
-test: lint typecheck pytest
+test: lint typecheck browser pytest
+
+# The browser tests (tests/browser) drive Debian's Chromium with Playwright; without it they are skipped, saying why.
+browser:
+	@if command -v chromium >/dev/null && fc-list :lang=zh | grep -q .; then \
+		echo "chromium and a CJK font are installed"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else \
+		echo "no chromium, and apt-get needs root here: the browser tests will be skipped"; \
+	fi
 
 lint: venv
 	$(VENV)/bin/ruff check .

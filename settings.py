@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     payments_url: AnyHttpUrl | None = None
     payments_api_key: SecretStr | None = None
     payments_timeout: Duration = timedelta(seconds=10)  # per phase (connect, read); well under the activity's 30 s
+    reconcile_every: Duration = timedelta(minutes=10)  # the schedule that closes case rows whose workflow ended
 
     t_merchant: Duration = DEFAULTS[TimerId.T_MERCHANT]
     t_buyer_ship: Duration = DEFAULTS[TimerId.T_BUYER_SHIP]

@@ -26,6 +26,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.adapters.payments import PaymentProvider
 from activities.adapters.selection import FakePaymentsRefused, payment_provider
+from activities.closing import CaseCloser
 from activities.facts import FactsActivities
 from activities.payments import MoneyActivities
 from activities.recording import CaseRecorder
@@ -35,11 +36,14 @@ from rulebook.deadlines import DeadlinePolicy
 from rulebook.facts import Thresholds
 from rulebook.timers import Timers
 from settings import Settings, get_settings
+from workflows.callers import CallerCheck, CallerHeader
 from workflows.case import CaseWorkflow
+from workflows.ending import RECONCILE_SCHEDULE_ID, ReconcileRequest
 from workflows.messages import ScanRequest
+from workflows.reconcile import ReconcileWorkflow
 from workflows.scans import SCAN_SCHEDULE_ID, ScanWorkflow
 
-WORKFLOWS = [CaseWorkflow, ScanWorkflow]
+WORKFLOWS = [CaseWorkflow, ScanWorkflow, ReconcileWorkflow]
 # Pure, deterministic modules are loaded once rather than re-imported into every workflow's sandbox.
 RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("rulebook", "workflows.messages")
 
@@ -57,11 +61,14 @@ def build_worker(
     """`timers`, `thresholds` and `deadlines` are what the exception scan opens its cases with (the API's come from
     settings)."""
     scans = ScanActivities(sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines)
+    closer = CaseCloser(sessions, client)
     activities: list[Callable[..., Any]] = [
         CaseRecorder(sessions).record_step,
         FactsActivities(sessions).load_case_facts,
         MoneyActivities(sessions, provider).move_money,
         scans.open_exception_cases,
+        closer.close_cancelled,
+        closer.repair_orphans,
     ]
     return Worker(
         client,
@@ -69,17 +76,33 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=activities,
         workflow_runner=SandboxedWorkflowRunner(restrictions=RESTRICTIONS),
+        interceptors=[CallerCheck()],
         sticky_queue_schedule_to_start_timeout=sticky_timeout,
     )
 
 
 async def connect(address: str, namespace: str) -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+    """The service's own client (API and worker): its commands carry their caller in a header."""
+    return await Client.connect(
+        address, namespace=namespace, data_converter=pydantic_data_converter, interceptors=[CallerHeader()]
+    )
 
 
 def scan_schedule(task_queue: str, every: timedelta) -> Schedule:
     """The exception scan every T-MISSED; a run still going when the next is due makes it skip."""
     action = ScheduleActionStartWorkflow(ScanWorkflow.run, ScanRequest(), id=SCAN_SCHEDULE_ID, task_queue=task_queue)
+    return _every(action, every)
+
+
+def reconcile_schedule(task_queue: str, every: timedelta) -> Schedule:
+    """The reconciliation of case rows whose workflow ended without closing them (visible, pausable in the UI)."""
+    action = ScheduleActionStartWorkflow(
+        ReconcileWorkflow.run, ReconcileRequest(), id=RECONCILE_SCHEDULE_ID, task_queue=task_queue
+    )
+    return _every(action, every)
+
+
+def _every(action: ScheduleActionStartWorkflow, every: timedelta) -> Schedule:
     return Schedule(
         action=action,
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
@@ -88,17 +111,20 @@ def scan_schedule(task_queue: str, every: timedelta) -> Schedule:
 
 
 async def ensure_scan_schedule(client: Client, task_queue: str, every: timedelta) -> None:
-    """Creates the scan's schedule, or brings an existing one to the current T-MISSED and task queue; any number
+    await ensure_schedule(client, SCAN_SCHEDULE_ID, scan_schedule(task_queue, every))
+
+
+async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) -> None:
+    """Creates the schedule, or brings an existing one to the current interval and task queue; any number
     of workers may run this at start."""
-    schedule = scan_schedule(task_queue, every)
     try:
-        await client.create_schedule(SCAN_SCHEDULE_ID, schedule)
+        await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
 
         def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=schedule)
 
-        await client.get_schedule_handle(SCAN_SCHEDULE_ID).update(replace)
+        await client.get_schedule_handle(schedule_id).update(replace)
 
 
 async def main() -> None:
@@ -124,6 +150,8 @@ async def serve(settings: Settings, provider: PaymentProvider) -> None:
     )
     if settings.scans:
         await ensure_scan_schedule(client, settings.task_queue, settings.t_missed)
+    reconcile = reconcile_schedule(settings.task_queue, settings.reconcile_every)
+    await ensure_schedule(client, RECONCILE_SCHEDULE_ID, reconcile)
     logging.info(
         "worker on task queue %r at %s, payments: %s", settings.task_queue, settings.temporal_address, settings.payments
     )

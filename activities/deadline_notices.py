@@ -5,15 +5,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rulebook.business_calendar import SHANGHAI
+from rulebook.labels import TIMER_EN, TIMER_ZH, WHO_ZH
 
-TIMER_ZH = {
-    "T-MERCHANT": "商家处理时限",
-    "T-BUYER-SHIP": "买家寄回时限",
-    "T-RECEIPT": "商家确认收货时限",
-    "T-BUYER-REPLY": "买家答复时限",
-    "T-AGENT": "平台裁决时限",
-    "T-STALL": "物流更新时限",
-}
 UNIT_ZH = {"s": "秒", "m": "分钟", "h": "小时", "d": "天"}
 
 # What happens now, by `rulebook.deadlines.AfterDeadline`; the platform's hand-offs also say what they hand off.
@@ -68,8 +61,9 @@ def passed(d: dict[str, Any]) -> tuple[str, str]:
     else:
         then = THEN.get(str(code)) or AGENT_STEPS_IN.get(str(d.get("case_status")), STEPS_IN)
     set_zh, set_en = _how_set(d)
-    zh = f"{TIMER_ZH.get(timer, '处理时限')}({timer})已到期{set_zh}。{then[0]}"
-    en = f"{timer} ran out{set_en}. {then[1]}"
+    name_en = TIMER_EN.get(timer, "a deadline")
+    zh = f"{TIMER_ZH.get(timer, '处理时限')}已到期{set_zh}。{then[0]}"
+    en = f"{name_en[0].upper()}{name_en[1:]} ran out{set_en}. {then[1]}"
     return zh, en
 
 
@@ -104,7 +98,7 @@ def _how_set(d: dict[str, Any]) -> tuple[str, str]:
 def _generic(d: dict[str, Any]) -> tuple[str, str]:
     who = d.get("waited_on")
     return (
-        f"{who} 未在时限内处理,平台已按规则介入。",
+        f"{WHO_ZH.get(str(who), '对方')}未在时限内处理,平台已按规则介入。",
         f"The {who} did not act in time, so the platform stepped in by the rule book.",
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 from activities import deadline_notices
 from models.notification import TEXT_MAX
 from rulebook.enums import Party
+from rulebook.labels import EVIDENCE_ZH, OUTCOME_EN, OUTCOME_ZH, RESOLUTION_ZH, WHO_ZH, plain_en, word
 
 
 @dataclass(frozen=True)
@@ -16,20 +17,12 @@ class Notice:
     en: str
 
 
-OUTCOME_ZH = {
-    "refund": "退款",
-    "partial_refund": "部分退款",
-    "return_refund": "退货退款",
-    "reship": "补发",
-    "exchange": "换货",
-    "coupon": "优惠券补偿",
-    "reject": "驳回申请",
-    "to_agent": "转平台客服裁决",
-}
-
-
 def _outcome_zh(outcome: Any) -> str:
-    return OUTCOME_ZH.get(str(outcome), str(outcome))
+    return word(OUTCOME_ZH, outcome)
+
+
+def _menu_zh(codes: Any) -> str:
+    return "、".join(word(RESOLUTION_ZH, code) for code in codes or [])
 
 
 def _clip(text: Any, limit: int = 200) -> str | None:
@@ -69,19 +62,19 @@ def _exception_alert(d: dict[str, Any]) -> list[Notice]:
     stalled = d.get("stalled_for_hours")
     facts_zh = f",物流已 {stalled} 小时无更新" if stalled is not None else ""
     facts_en = f"; no tracking update for {stalled} h" if stalled is not None else ""
-    menu = ", ".join(d.get("menu") or [])
+    menu_zh, menu_en = _menu_zh(d.get("menu")), ", ".join(plain_en(code) for code in d.get("menu") or [])
     return [
         Notice(
             Party.MERCHANT,
             f"订单 {d['order_id']} 出现异常:{EXCEPTION_ZH.get(kind, kind)}{facts_zh}。"
-            f"请在 {d['deadline']} 前选择处理方案({menu})并上传凭证,超时平台将自动介入。",
-            f"Order {d['order_id']} has an exception: {kind}{facts_en}. Pick a resolution ({menu}) and upload "
-            f"your proof by {d['deadline']}, or the platform steps in.",
+            f"请在 {d['deadline']} 前选择处理方案({menu_zh})并上传凭证,超时平台将自动介入。",
+            f"Order {d['order_id']} has an exception: {plain_en(kind)}{facts_en}. Pick a resolution ({menu_en}) "
+            f"and upload your proof by {d['deadline']}, or the platform steps in.",
         ),
         Notice(
             Party.BUYER,
             f"您的订单 {d['order_id']} 出现{EXCEPTION_ZH.get(kind, kind)},已通知商家处理。",
-            f"Your order {d['order_id']} has a problem ({kind}); the merchant has been alerted.",
+            f"Your order {d['order_id']} has a problem ({plain_en(kind)}); the merchant has been alerted.",
         ),
     ]
 
@@ -91,13 +84,13 @@ def _reship_instructed(d: dict[str, Any]) -> list[Notice]:
     return [
         Notice(
             Party.MERCHANT,
-            f"请按所选方案({d['resolution']})为买家安排发货,并上传发货凭证。{note}",
-            f"Carry out {d['resolution']} for the buyer and upload the shipping proof.{note}",
+            f"请按所选方案({word(RESOLUTION_ZH, d['resolution'])})为买家安排发货,并上传发货凭证。{note}",
+            f"Carry out {plain_en(d['resolution'])} for the buyer and upload the shipping proof.{note}",
         ),
         Notice(
             Party.BUYER,
-            f"商家将为您重新安排发货({d['resolution']})。",
-            f"The merchant will send your goods again ({d['resolution']}).",
+            f"商家将为您重新安排发货({word(RESOLUTION_ZH, d['resolution'])})。",
+            f"The merchant will send your goods again ({plain_en(d['resolution'])}).",
         ),
     ]
 
@@ -116,8 +109,9 @@ def _proposed(d: dict[str, Any]) -> list[Notice]:
     return [
         Notice(
             Party.BUYER,
-            f"商家提出方案:{_outcome_zh(d['outcome'])} {_yuan(d.get('amount_cents') or 0)}。{d.get('message', '')}",
-            f"The merchant proposes {d['outcome']} {_yuan(d.get('amount_cents') or 0)}. {d.get('message', '')}",
+            f"商家提出方案:{_outcome_zh(d['outcome'])} {_yuan(d.get('amount_cents') or 0)}。{d.get('message') or ''}",
+            f"The merchant proposes a {word(OUTCOME_EN, d['outcome'])} of {_yuan(d.get('amount_cents') or 0)}. "
+            f"{d.get('message') or ''}",
         )
     ]
 
@@ -127,14 +121,20 @@ def _to_both(texts: tuple[str, str]) -> list[Notice]:
 
 
 def _decided(d: dict[str, Any]) -> list[Notice]:
-    zh = f"处理结果:{_outcome_zh(d['outcome'])} {_yuan(d['amount_cents'])}。依据:{d['rationale_zh']}"
-    en = f"Decision: {d['outcome']} {_yuan(d['amount_cents'])}. Why: {d['rationale_en']}"
+    if d["outcome"] == "to_agent":
+        zh = "平台客服将介入处理,并在客服处理时限内给出结果,请留意消息。"
+        en = "Platform support is taking over your case and will decide within its deadline."
+        return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
+    amount = f" {_yuan(d['amount_cents'])}" if d["amount_cents"] else ""
+    zh = f"处理结果:{_outcome_zh(d['outcome'])}{amount}。依据:{d['rationale_zh']}"
+    en = f"Decision: {word(OUTCOME_EN, d['outcome'])}{amount}. Why: {d['rationale_en']}"
     return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
 
 
 def _evidence(d: dict[str, Any]) -> list[Notice]:
     by = d.get("actor_role")
-    zh, en = f"对方上传了新的证据({d['kind']})。", f"The other party added evidence ({d['kind']})."
+    zh = f"对方上传了新的证据({word(EVIDENCE_ZH, d['kind'])})。"
+    en = f"The other party added evidence ({plain_en(d['kind'])})."
     return [Notice(party, zh, en) for party in (Party.BUYER, Party.MERCHANT) if party != by]
 
 
@@ -207,14 +207,53 @@ def _one(to: Party, zh: str, en: str) -> Callable[[dict[str, Any]], list[Notice]
     return lambda _d: [Notice(to, zh, en)]
 
 
+def _cancelled(d: dict[str, Any]) -> list[Notice]:
+    why_zh = f",原因:{_clip(d['reason'])}" if d.get("reason") else ""
+    why_en = f": {_clip(d['reason'])}" if d.get("reason") else ""
+    zh, en = (
+        f"平台已取消本次售后{why_zh}。订单可重新发起申请。",
+        f"The platform cancelled this case{why_en}. You may open a new request.",
+    )
+    return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
+
+
+WHO_EN = {"buyer": "The buyer", "merchant": "The merchant", "agent": "Platform support"}
+
+
+def _message(d: dict[str, Any]) -> list[Notice]:
+    by = str(d.get("actor_role"))
+    zh, en = (
+        f"{WHO_ZH.get(by, '对方')}留言:{(_clip(d.get('text')) or '')}",
+        f"{WHO_EN.get(by, 'The other party')} says: {(_clip(d.get('text')) or '')}",
+    )
+    return [Notice(party, zh, en) for party in (Party.BUYER, Party.MERCHANT) if party != by]
+
+
+def _evidence_requested(d: dict[str, Any]) -> list[Notice]:
+    what = _clip(d["what"])
+    zh, en = f"平台客服请您补充证据:{what}。", f"Platform support asks you for evidence: {what}."
+    return [Notice(Party(d["party"]), zh, en)]
+
+
 CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
+    "message": _message,
+    "evidence_requested": _evidence_requested,
+    "reassigned": lambda d: [
+        Notice(
+            Party.AGENT,
+            f"案件已转交客服 {d['to']}:{_clip(d['reason'])}",
+            f"Case handed to agent {d['to']}: {_clip(d['reason'])}",
+        )
+    ],
+    "case_cancelled": _cancelled,
+    "case_repaired": _cancelled,
     "case_opened": _opened,
     "exception_alert": _exception_alert,
     "resolution_chosen": lambda d: [
         Notice(
             Party.BUYER,
-            f"商家已选择处理方案:{d['resolution']}。",
-            f"The merchant chose a resolution: {d['resolution']}.",
+            f"商家已选择处理方案:{word(RESOLUTION_ZH, d['resolution'])}。",
+            f"The merchant chose a resolution: {plain_en(d['resolution'])}.",
         )
     ],
     "reshipment_instructed": _reship_instructed,

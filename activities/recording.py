@@ -17,7 +17,7 @@ from models.db import transaction
 from models.notification import Notification
 from models.order import Shipment
 from models.timeline import GENESIS, CaseEvent, canonical, chain_hash
-from rulebook.enums import Party
+from rulebook.enums import CaseStatus, Party
 from workflows.messages import CaseShipment, EventDraft, StepRecord
 
 
@@ -34,6 +34,8 @@ class CaseRecorder:
             case = await session.get(Case, step.case_id, with_for_update=True)
             if case is None:
                 raise ApplicationError(f"no case {step.case_id}", type="case_not_found", non_retryable=True)
+            if case.status == CaseStatus.CANCELLED:
+                return []  # closed from outside (activities/closing.py): a step still in flight then stores nothing
             for seq, draft in enumerate(step.events, start=step.first_seq):
                 if seq <= case.event_count:  # stored by an earlier attempt of this activity
                     stored = select(CaseEvent.hash).where(CaseEvent.case_id == case.case_id, CaseEvent.seq == seq)
@@ -43,11 +45,7 @@ class CaseRecorder:
                     raise ApplicationError(
                         f"event {seq} would leave a gap after {case.event_count}", non_retryable=True
                     )
-                event = _chained(case, seq, draft)
-                hashes.append(event.hash)
-                session.add(event)
-                _queue_notices(session, case, event)
-                case.event_count, case.head_hash = seq, event.hash
+                hashes.append(append(session, case, seq, draft).hash)
             for shipment in step.shipments:
                 await _register(session, case, shipment)
             p = step.projection
@@ -72,6 +70,15 @@ async def _register(session: AsyncSession, case: Case, parcel: CaseShipment) -> 
                 tracking_no=parcel.tracking_no,
             )
         )
+
+
+def append(session: AsyncSession, case: Case, seq: int, draft: EventDraft) -> CaseEvent:
+    """Chains event `seq` after the case's head, queues its messages and moves the head."""
+    event = _chained(case, seq, draft)
+    session.add(event)
+    _queue_notices(session, case, event)
+    case.event_count, case.head_hash = seq, event.hash
+    return event
 
 
 def _chained(case: Case, seq: int, draft: EventDraft) -> CaseEvent:

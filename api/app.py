@@ -7,16 +7,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 from temporalio.client import Client
 
 from api.body_limit import BodyLimit
 from api.errors import ERROR_RESPONSES, install_error_handlers
-from api.routes import cases, evidence, facts, health, logistics, notifications, orders, resolutions, timeline
+from api.routes import agent, cases, evidence, facts, health, logistics, notifications, orders, resolutions, timeline
 from api.services import Services
 from api.text import nul_free_parameters
 from models.db import create_engine, session_factory
 from settings import Settings, get_settings
 from worker import connect
+
+DESCRIPTION = (
+    "Refunds, returns, exchanges and order exceptions as durable cases. The REST reference, with every action, "
+    "its fields and an example, and every reason and error code, is `docs/api.md` in the repository."
+)
 
 
 def create_app(settings: Settings | None = None, *, temporal_client: Client | None = None) -> FastAPI:
@@ -32,10 +38,10 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
         finally:
             await engine.dispose()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc with their assets from the package: no CDN
         title="After-sales cases",
         version="1",
-        description="Refunds, returns, exchanges and order exceptions as durable cases. See api.md.",
+        description=DESCRIPTION,
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
         dependencies=[Depends(nul_free_parameters)],
@@ -43,6 +49,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     app.state.settings = settings
     app.add_middleware(BodyLimit, file_max_bytes=settings.evidence_max_bytes)
     install_error_handlers(app)
-    for module in (orders, logistics, cases, evidence, timeline, facts, resolutions, notifications, health):
+    routers = (orders, logistics, cases, evidence, timeline, facts, resolutions, notifications, agent, health)
+    for module in routers:
         app.include_router(module.router)
     return app

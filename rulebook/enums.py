@@ -36,13 +36,14 @@ class CaseStatus(StrEnum):
     RESOLVED = "resolved"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"  # closed from outside the product's flow: a cancel request or a repaired orphan
 
     @property
     def is_final(self) -> bool:
         return self in FINAL_STATUSES
 
 
-FINAL_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN})
+FINAL_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN, CaseStatus.CANCELLED})
 
 
 class Party(StrEnum):

@@ -128,6 +128,7 @@ AWAITING: dict[CaseStatus, Party | None] = {
     S.RESOLVED: None,
     S.REJECTED: None,
     S.WITHDRAWN: None,
+    S.CANCELLED: None,
 }
 
 

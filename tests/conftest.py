@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.db import create_engine, session_factory
 from tests.support.db import migrate, reset_database
 from tests.support.temporal import NAMESPACE, running_dev_server, start_time_skipping_env
+from workflows.callers import CallerHeader
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -40,7 +41,9 @@ async def dev_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 @pytest_asyncio.fixture(scope="session")
 async def dev_client(dev_server: str) -> Client:
     """A client of `dev_server` with the pydantic converter."""
-    return await Client.connect(dev_server, namespace=NAMESPACE, data_converter=pydantic_data_converter)
+    return await Client.connect(
+        dev_server, namespace=NAMESPACE, data_converter=pydantic_data_converter, interceptors=[CallerHeader()]
+    )
 
 
 @pytest_asyncio.fixture(scope="session")

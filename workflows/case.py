@@ -20,6 +20,7 @@ from rulebook.enums import Action, CaseStatus, Outcome, Resolution, Role
 from rulebook.facts import CaseFacts
 from rulebook.returns import Stage
 from rulebook.timers import TimerId, refund_alert_after
+from workflows import agent_desk, ending, visibility
 from workflows import search_attributes as sa
 from workflows.exceptions import ExceptionDesk
 from workflows.messages import (
@@ -36,8 +37,10 @@ from workflows.messages import (
     StepRecord,
 )
 from workflows.returns import Goods, GoodsJourney
+from workflows.story import CaseStory, View, details
 
 with workflow.unsafe.imports_passed_through():
+    from activities.closing import CaseCloser
     from activities.facts import FactsActivities
     from activities.payments import MoneyActivities
     from activities.recording import CaseRecorder
@@ -70,13 +73,19 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._menu: tuple[Resolution, ...] = ()  # order exceptions: the §7 menu (workflows/exceptions.py)
         self._lock = asyncio.Lock()
         self._anchor: list[str | None] = []  # each event's hash as stored: the timeline's anchor outside the database
+        self._story = CaseStory()  # what the Temporal UI's details tell (workflows/story.py)
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseStatus:
-        async with self._lock:
-            await self._open()
-        while not self._status.is_final:
-            await self._wait_for_move_or_deadline()
+        try:
+            async with self._lock:
+                await self._open()
+            while not self._status.is_final:
+                await self._wait_for_move_or_deadline()
+        except asyncio.CancelledError:
+            if not workflow.patched(ending.CANCEL_PATCH):
+                raise
+            await self._close_cancelled()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status
 
@@ -86,6 +95,24 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         known = tuple(h for h in self._anchor if h is not None)
         return ChainAnchor(known if len(known) == len(self._anchor) else (), len(known) == len(self._anchor))
 
+    async def _close_cancelled(self) -> None:
+        """A cancel request (the Temporal UI's button) closes the case `cancelled`, once the step in hand is stored."""
+        async with self._lock:
+            if self._status.is_final:
+                return
+            info = workflow.info()
+            closing = ending.CaseEnding(self._case.case_id, info.workflow_id, info.run_id, workflow.now())
+            status = await workflow.execute_activity_method(
+                CaseCloser.close_cancelled,
+                closing,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+                summary="取消请求:结案为已取消",
+            )
+            self._close(status)
+            self._opened = True  # an `opened` update still waiting gets its answer
+            self._publish()
+
     @workflow.update
     async def opened(self) -> CaseStatus:
         """Returns once the case is stored as opened (and decided at once where the rule book says so)."""
@@ -94,6 +121,9 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
 
     @workflow.update
     async def act(self, request: ActionRequest) -> CaseStatus:
+        return await self._act(request)
+
+    async def _act(self, request: ActionRequest) -> CaseStatus:
         async with self._lock:
             self._check(request)  # again: an earlier command may have moved the case since validation
             await self._handle(request)
@@ -102,6 +132,50 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
     @act.validator
     def _validate_act(self, request: ActionRequest) -> None:
         self._check(request)
+
+    # --- the agent's typed commands (the Temporal UI's update dialog; workflows/agent_desk.py) -----------
+
+    @workflow.update(name="decide", description=agent_desk.DECIDE_HELP)
+    async def agent_decide(self, ruling: agent_desk.AgentDecision) -> CaseStatus:
+        return await self._act(agent_desk.decision(ruling))
+
+    @agent_decide.validator
+    def _validate_agent_decide(self, ruling: agent_desk.AgentDecision) -> None:
+        self._check(agent_desk.decision(ruling))
+
+    @workflow.update(name="message", description=agent_desk.MESSAGE_HELP)
+    async def agent_message(self, said: agent_desk.AgentMessage) -> CaseStatus:
+        return await self._act(agent_desk.message(said))
+
+    @agent_message.validator
+    def _validate_agent_message(self, said: agent_desk.AgentMessage) -> None:
+        self._check(agent_desk.message(said))
+
+    @workflow.update(name="request_evidence", description=agent_desk.REQUEST_EVIDENCE_HELP)
+    async def request_evidence(self, request: agent_desk.EvidenceRequest) -> CaseStatus:
+        async with self._lock:
+            self._check_open()
+            data = agent_desk.evidence_request_data(request)
+            await self._record(self._event("evidence_requested", Role.AGENT, request.agent_id, data))
+            return self._status
+
+    @request_evidence.validator
+    def _validate_request_evidence(self, request: agent_desk.EvidenceRequest) -> None:
+        self._check_open()
+        agent_desk.evidence_request_data(request)
+
+    @workflow.update(name="reassign", description=agent_desk.REASSIGN_HELP)
+    async def reassign(self, handover: agent_desk.Reassignment) -> CaseStatus:
+        async with self._lock:
+            self._check_open()
+            data = agent_desk.reassignment_data(handover)
+            await self._record(self._event("reassigned", Role.AGENT, handover.agent_id, data))
+            return self._status
+
+    @reassign.validator
+    def _validate_reassign(self, handover: agent_desk.Reassignment) -> None:
+        self._check_open()
+        agent_desk.reassignment_data(handover)
 
     @workflow.update
     async def add_evidence(self, added: EvidenceAdded) -> CaseStatus:
@@ -162,7 +236,10 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         remaining = wake_at - workflow.now()
         if remaining > timedelta(0):
             try:
-                await workflow.wait_condition(lambda: self._version != version, timeout=remaining)
+                summary = visibility.timer_summary(self._status, remaining)
+                await workflow.wait_condition(
+                    lambda: self._version != version, timeout=remaining, timeout_summary=summary
+                )
                 return
             except TimeoutError:
                 pass
@@ -400,7 +477,11 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
 
     async def _facts(self) -> CaseFacts:
         facts = await workflow.execute_local_activity_method(
-            FactsActivities.load_case_facts, self._case, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+            FactsActivities.load_case_facts,
+            self._case,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary="读取案件事实:订单、物流、证据、陈述",
         )
         return dataclasses.replace(facts, now=workflow.now())
 
@@ -438,11 +519,15 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
     async def _record(self, *events: EventDraft, shipments: tuple[CaseShipment, ...] = ()) -> None:
         step = StepRecord(self._case.case_id, self._seq + 1, tuple(events), self._projection(), shipments)
         hashes = await workflow.execute_local_activity_method(
-            CaseRecorder.record_step, step, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+            CaseRecorder.record_step,
+            step,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary=visibility.step_summary(events),
         )
         self._anchor.extend(hashes or [None] * len(events))  # steps recorded before the anchor existed: unknown
         self._seq += len(events)
-        self._publish()
+        self._publish(events)
 
     def _projection(self) -> Projection:
         awaiting = transitions.AWAITING[self._status]
@@ -450,7 +535,9 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             self._status, awaiting, self._deadline, self._decision, self._proposal, self._urgent, workflow.now()
         )
 
-    def _publish(self) -> None:
+    def _publish(self, events: tuple[EventDraft, ...] = ()) -> None:
+        """Search attributes and the UI's details, after every stored step (workflows/visibility.py)."""
+        self._story.add(*events)
         awaiting = transitions.AWAITING[self._status]
         updates: list[SearchAttributeUpdate[Any]] = [
             sa.CASE_STATUS.value_set(self._status),
@@ -461,14 +548,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         ]
         if self._anchor and self._anchor[-1] is not None:
             updates.append(sa.CHAIN_HEAD.value_set(self._anchor[-1]))
+        view = View(self._case, self._status, self._deadline, self._urgent, self._decision, self._refundable)
+        if workflow.patched(visibility.PATCH):
+            updates += visibility.attributes(view, self._story)
         workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(self._details())
-
-    def _details(self) -> str:
-        c = self._case
-        who = transitions.AWAITING[self._status]
-        head = f"{c.kind} · order {c.order_id} · ¥{c.amount_cents / 100:.2f} · {self._status}"
-        if self._status.is_final:
-            outcome = self._decision["outcome"] if self._decision else self._status
-            return f"{head} · closed ({outcome})"
-        return f"{head} · {who or 'courier'}'s move by {self._iso_deadline()}"
+        workflow.set_current_details(details(view, self._story, visibility.title(view)))

@@ -24,4 +24,5 @@ class ScanWorkflow:
             scan,
             start_to_close_timeout=SCAN_TIMEOUT,
             retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=5),
+            summary="扫描物流停滞与超时未发货的订单,开立异常案件",
         )

@@ -13,10 +13,13 @@ from models.case import Case
 from rulebook.deadlines import DeadlinePolicy
 from rulebook.enums import CaseStatus, Party
 from rulebook.facts import Thresholds
+from rulebook.labels import KIND_ZH, REASON_ZH, word, yuan
 from rulebook.timers import Timers
 from workflows import search_attributes as sa
+from workflows import visibility
 from workflows.case import CaseWorkflow
 from workflows.messages import CaseInput
+from workflows.story import View
 
 
 def case_input(case: Case, timers: Timers, thresholds: Thresholds, deadlines: DeadlinePolicy) -> CaseInput:
@@ -57,6 +60,8 @@ def start_operation(
             status=CaseStatus.AWAITING_MERCHANT,
             awaiting=Party.MERCHANT,
             urgent=case.urgent,
+            title=visibility.title(View(opened, CaseStatus.AWAITING_MERCHANT, None, case.urgent, None, 0)),
+            amount_cents=case.amount_cents,
         ),
         static_summary=summary(case),
         static_details=details(case),
@@ -64,9 +69,9 @@ def start_operation(
 
 
 def summary(case: Case) -> str:
-    urgent = " · URGENT" if case.urgent else ""
-    amount = f"¥{case.amount_cents / 100:.2f}"
-    return f"{case.kind} · order {case.order_id} · {amount} · {case.buyer_id} → {case.shop_id}{urgent}"
+    """The case page's headline: what was asked, on which order, between whom."""
+    asked = f"{word(KIND_ZH, case.kind)} {yuan(case.amount_cents)} · {word(REASON_ZH, case.reason)}"
+    return f"{asked} · 订单 {case.order_id} · 买家 {case.buyer_id} → 店铺 {case.shop_id}"
 
 
 def details(case: Case) -> str:
@@ -74,6 +79,8 @@ def details(case: Case) -> str:
         f"**Case** {case.case_id} ({case.kind})",
         f"**Order** {case.order_id} · buyer {case.buyer_id} · shop {case.shop_id}",
         f"**Asked** ¥{case.amount_cents / 100:.2f} · reason {case.reason}",
+        "The Input's `urgent` is only the flag at opening: the rules' urgency is in the current details and the "
+        "`Urgent` and `Priority` columns.",
     ]
     if case.description:
         lines.append(f"**Buyer says** {case.description[:500]}")

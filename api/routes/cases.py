@@ -15,6 +15,7 @@ from api.case_workflow import send_action, start_case, workflow_id
 from api.deps import BuyerDep, CallerDep, SessionDep, SettingsDep, TemporalDep, VisibleCaseDep
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute, KeyUse, key_use
+from api.schemas.action_examples import ACTION_EXAMPLES
 from api.schemas.actions import ActionBody, to_request
 from api.schemas.cases import CaseCreate, CasePage, CasePublic
 from api.scoping import visible_cases, visible_orders
@@ -99,13 +100,13 @@ async def get_case(case: VisibleCaseDep) -> CasePublic:
 async def act(
     request: Request,
     case: VisibleCaseDep,
-    action: Annotated[ActionBody, Body()],
+    action: Annotated[ActionBody, Body(openapi_examples=ACTION_EXAMPLES)],
     caller: CallerDep,
     session: SessionDep,
     client: TemporalDep,
     settings: SettingsDep,
 ) -> CasePublic:
-    """One command of api.md's action table; 409 `invalid_state` when the case's state does not allow it."""
+    """One command of the action table in docs/api.md; 409 `invalid_state` when the case's state does not allow it."""
     command = to_request(action, caller)
     if not transitions.role_may(case.kind, command.action, caller.role):
         raise Forbidden(f"a {caller.role} cannot {command.action}")

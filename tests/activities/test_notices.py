@@ -10,7 +10,27 @@ def test_a_decision_reaches_both_parties_with_the_outcome_in_their_language() ->
     notices = notices_for("decision_made", data)
     assert [n.to for n in notices] == [Party.BUYER, Party.MERCHANT]
     assert notices[0].zh == "处理结果:部分退款 ¥20.00。依据:照片显示破损"
-    assert notices[0].en == "Decision: partial_refund ¥20.00. Why: hurt"
+    assert notices[0].en == "Decision: partial refund ¥20.00. Why: hurt"
+
+
+def test_a_hand_off_to_support_reads_as_words_not_codes() -> None:
+    data = {"outcome": "to_agent", "amount_cents": 0, "rationale_zh": "规则未能裁决", "rationale_en": "no rule"}
+    for notice in notices_for("decision_made", data):
+        assert "平台客服" in notice.zh and "Platform support" in notice.en
+        assert "to_agent" not in notice.zh + notice.en and "¥0.00" not in notice.zh
+
+
+def test_a_resolution_menu_is_named_in_chinese() -> None:
+    data = {"kind": "logistics_stalled", "order_id": "o-1", "deadline": "12-01", "menu": ["urge_courier_coupon"]}
+    to_merchant, _ = notices_for("exception_alert", data)
+    assert "催促快递并发放优惠券" in to_merchant.zh and "urge_courier_coupon" not in to_merchant.zh + to_merchant.en
+
+
+def test_a_message_reaches_the_other_party_and_an_agents_reaches_both() -> None:
+    from_buyer = notices_for("message", {"text": "还没收到", "actor_role": "buyer"})
+    from_agent = notices_for("message", {"text": "请补充照片", "actor_role": "agent"})
+    assert [(n.to, n.zh) for n in from_buyer] == [(Party.MERCHANT, "买家留言:还没收到")]
+    assert [n.to for n in from_agent] == [Party.BUYER, Party.MERCHANT]
 
 
 def test_evidence_is_announced_to_the_other_party_only() -> None:
@@ -22,7 +42,8 @@ def test_evidence_is_announced_to_the_other_party_only() -> None:
 
 def test_a_timer_running_out_says_which_and_whose() -> None:
     (to_buyer, _) = notices_for("deadline_passed", {"timer": "T-MERCHANT", "waited_on": "merchant"})
-    assert "T-MERCHANT" in to_buyer.zh and "merchant" in to_buyer.en
+    assert "商家答复期限" in to_buyer.zh and "商家" in to_buyer.zh and "merchant" in to_buyer.en
+    assert "T-MERCHANT" not in to_buyer.zh
 
 
 def test_events_nobody_needs_to_hear_of_send_nothing() -> None:
@@ -53,11 +74,12 @@ def test_a_timer_running_out_says_when_it_was_set_what_it_included_and_what_happ
     to_buyer, to_merchant = notices_for("deadline_passed", PASSED)
     assert (to_buyer.to, to_merchant.to) == (Party.BUYER, Party.MERCHANT)
     assert to_buyer.zh == (
-        "商家处理时限(T-MERCHANT)已到期(设定于2027-02-04 08:00(北京时间),时长24小时,已顺延平台暂停的7天,"
+        "商家答复期限已到期(设定于2027-02-04 08:00(北京时间),时长24小时,已顺延平台暂停的7天,"
         "含商家申请的延长6小时,截止2027-02-12 14:00(北京时间))。商家未在时限内处理,平台已按规则自动介入。"
     )
     assert to_buyer.en == (
-        "T-MERCHANT ran out (set 2027-02-04 00:00 UTC for 24h, plus 7d the platform paused, plus the merchant's 6h "
+        "The merchant's reply deadline ran out (set 2027-02-04 00:00 UTC for 24h, plus 7d the platform paused, plus "
+        "the merchant's 6h "
         "extension, due 2027-02-12 06:00 UTC). The merchant did not act in time, so the platform stepped in by the "
         "rule book."
     )
@@ -68,7 +90,7 @@ def test_each_consequence_is_told_in_its_own_words() -> None:
     assert notices_for("deadline_passed", goods)[0].zh.endswith("退货物流长时间没有更新,平台客服将介入处理。")
     lapsed = {**PASSED, "timer": "T-BUYER-REPLY", "then": "proposal_lapses", "paused": None, "extension": None}
     (to_buyer, _) = notices_for("deadline_passed", lapsed)
-    assert to_buyer.zh.startswith("买家答复时限(T-BUYER-REPLY)已到期(设定于2027-02-04 08:00(北京时间),时长24小时,截止")
+    assert to_buyer.zh.startswith("买家答复期限已到期(设定于2027-02-04 08:00(北京时间),时长24小时,截止")
     assert "暂停" not in to_buyer.zh and "延长" not in to_buyer.zh
     assert to_buyer.zh.endswith("买家未在时限内答复,方案已失效,平台将依据现有材料处理。")
 

@@ -31,7 +31,7 @@ async def test_a_stalled_order_is_resolved_by_the_merchant_from_the_menu(
     [case] = (await client.get("/cases", params={"kind": "logistics_stalled"}, headers=order.merchant)).json()["items"]
     assert seen_by_buyer["case_id"] == case["case_id"] and case["status"] == "awaiting_merchant"
     alerts = (await client.get("/notifications", headers=order.merchant)).json()["items"]
-    assert any(order.order_id in n["text"] and "urge_courier_coupon" in n["text"] for n in alerts)
+    assert any(order.order_id in n["text"] and "催促快递并发放优惠券" in n["text"] for n in alerts)
 
     off_menu = await act(client, case["case_id"], order.merchant, action="resolve", resolution="reship_pay_shipping")
     assert off_menu.status_code == 422 and error(off_menu)["code"] == "invalid_request"

@@ -39,3 +39,36 @@ async def test_since_returns_only_later_messages(client: AsyncClient) -> None:
     assert texts and all(n["created_at"] > opened["created_at"] for n in later.json()["items"])
     assert any("退款" in t for t in texts)
     assert (await client.get("/notifications", params={"since": "yesterday"}, headers=AGENT)).status_code == 422
+
+
+async def test_a_cursor_pages_through_messages_of_the_same_instant_without_skipping_any(client: AsyncClient) -> None:
+    order = await push_order(client)
+    case_id = (await open_case(client, order))["case_id"]
+    assert (await act(client, case_id, order.merchant, action="approve")).status_code == 200  # one step, one instant
+    everything = (await client.get("/notifications", headers=order.buyer)).json()["items"]
+    instants = [n["created_at"] for n in everything]
+    assert any(instants.count(at) >= 2 for at in instants)  # the approval and the decision: one step's time
+
+    paged, cursor = [], None
+    for _ in range(len(everything) + 2):
+        params = {"limit": 1, **({"cursor": cursor} if cursor else {"since": "2000-01-01T00:00:00Z"})}
+        page = (await client.get("/notifications", params=params, headers=order.buyer)).json()
+        paged += page["items"]
+        cursor = page["next_cursor"]
+    assert paged == everything
+    assert cursor is not None  # polling with it returns nothing new, and the same cursor to keep
+    again = (await client.get("/notifications", params={"cursor": cursor}, headers=order.buyer)).json()
+    assert again == {"items": [], "next_cursor": cursor}
+
+
+async def test_without_a_cursor_a_caller_gets_the_latest_messages_newest_last(client: AsyncClient) -> None:
+    order = await push_order(client)
+    case_id = (await open_case(client, order))["case_id"]
+    assert (await act(client, case_id, order.merchant, action="approve")).status_code == 200
+    everything = (await client.get("/notifications", headers=order.buyer)).json()["items"]
+
+    latest = (await client.get("/notifications", params={"limit": 2}, headers=order.buyer)).json()["items"]
+
+    assert latest == everything[-2:]
+    bad = await client.get("/notifications", params={"cursor": "not-a-cursor"}, headers=order.buyer)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_cursor"

@@ -2,6 +2,7 @@
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +19,13 @@ from devtools.temporal_server import temporal_binary
 from workflows import search_attributes
 
 UNSANDBOXED = UnsandboxedWorkflowRunner()
-SAMPLE_VALUES: dict[type, Any] = {str: "resolved", datetime: datetime(2030, 1, 1, tzinfo=UTC), bool: True, int: 7}
+SAMPLE_VALUES: dict[type, Any] = {
+    str: "resolved",
+    datetime: datetime(2030, 1, 1, tzinfo=UTC),
+    bool: True,
+    int: 3,
+    Sequence: ["R-TIMEOUT", "R-SMALL"],
+}
 
 
 @workflow.defn(name="SearchAttributeProbe")
@@ -55,7 +62,7 @@ async def test_time_skipping_server_knows_every_case_search_attribute(time_skipp
     # The test server does not implement ListSearchAttributes, so registration is proven by use.
     handle = await run_probe(time_skipping_env, search_attributes.ALL)
     described = await handle.describe()
-    assert len(search_attributes.ALL) == 10
+    assert len(search_attributes.ALL) == 15
     for key in search_attributes.ALL:
         assert described.typed_search_attributes.get(key) == SAMPLE_VALUES[key.origin_value_type]
 

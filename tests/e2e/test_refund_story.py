@@ -166,4 +166,6 @@ async def _readable_in_the_ui(client: Client, workflow_id: str, shop: str, order
     summary = await described.static_summary()
     assert summary is not None and order_id in summary
     metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
-    assert "resolved" in metadata.current_details and order_id in metadata.current_details
+    assert "已解决" in metadata.current_details and order_id in metadata.current_details
+    assert attributes["CaseTitle"].startswith("仅退款 ¥") and "已解决" in attributes["CaseTitle"]
+    assert (attributes["Priority"], attributes["AmountCents"]) == (0, 9900)

@@ -5,6 +5,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from devtools import temporal_server
 from devtools.stack import free_port, running_dev_server
+from workflows.callers import CallerHeader
 
 NAMESPACE = "default"
 __all__ = ["NAMESPACE", "free_port", "running_dev_server", "start_time_skipping_env"]
@@ -14,6 +15,7 @@ async def start_time_skipping_env() -> WorkflowEnvironment:
     """The Java time-skipping test server with the pydantic converter and the case search attributes registered."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
+        interceptors=[CallerHeader()],
         test_server_existing_path=str(temporal_server.test_server_binary()),
     )
     try:

@@ -22,10 +22,11 @@ from models.db import create_engine, session_factory
 from models.migrate import upgrade_async
 from rulebook.business_calendar import SHANGHAI, day_pause
 from rulebook.deadlines import DeadlinePolicy
-from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Role, TrackingStatus
+from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role, TrackingStatus
 from tests.builders import add_case, add_order
 from tests.support.temporal import start_time_skipping_env
 from worker import build_worker
+from workflows.agent_desk import EvidenceRequest
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionRequest, CaseInput, TrackingUpdate
 
@@ -97,6 +98,15 @@ def two_paused_days(now: datetime) -> DeadlinePolicy:
     return DeadlinePolicy(paused=(day_pause(first, first + timedelta(days=1)),))
 
 
+async def escalated_then_cancelled(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """The caller header, an agent's typed update and a cancel request from the UI (patches of issue 10)."""
+    escalate = ActionRequest(Action.ESCALATE, Role.MERCHANT, case.shop_id, reason="说不清")
+    await handle.execute_update(CaseWorkflow.act, escalate)
+    asked = EvidenceRequest("agent-1", Party.BUYER, "开线处的近照")
+    await handle.execute_update(CaseWorkflow.request_evidence, asked)
+    await handle.cancel(reason="重复的申请")
+
+
 Scenario = Callable[[WorkflowEnvironment, Handle, CaseInput], Awaitable[None]]
 SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "approved": (True, approved),
@@ -107,6 +117,7 @@ SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "extended_in_a_pause": (True, extended_in_a_pause),
     "refunded_on_the_order_ledger": (True, refunded_on_the_order_ledger),
     "refund_refused_then_ruled": (True, refund_refused_then_ruled),
+    "escalated_then_cancelled": (True, escalated_then_cancelled),
 }
 DEADLINES = {"extended_in_a_pause": two_paused_days}  # the others open with no paused days
 KINDS = {"return_refunded": CaseKind.RETURN_REFUND}  # the others are refund_only

@@ -101,7 +101,7 @@ async def test_an_extension_re_arms_the_wait_no_step_in_at_the_old_deadline_and_
     (decided,) = await events_of(sessions, case.case_id, "decision_made")
     assert "R-TIMEOUT" in decided.data["rules"]
     for party in (Party.BUYER, Party.MERCHANT):
-        (told,) = [m for m in await messages_to(sessions, case.case_id, party) if "(T-MERCHANT)已到期" in m]
+        (told,) = [m for m in await messages_to(sessions, case.case_id, party) if "商家答复期限已到期" in m]
         assert f"设定于{_beijing(set_at)},时长5小时,含商家申请的延长3小时,截止{_beijing(new_deadline)}" in told
         assert told.endswith("商家未在时限内处理,平台已按规则自动介入。")
 
@@ -182,7 +182,7 @@ async def test_a_case_opened_before_a_pause_steps_in_after_it_by_exactly_the_pau
         None,
     )
     assert passed.data["pauses"] == [{"start": pause.start.isoformat(), "end": pause.end.isoformat()}]
-    (told,) = [m for m in await messages_to(sessions, case.case_id, Party.BUYER) if "(T-MERCHANT)已到期" in m]
+    (told,) = [m for m in await messages_to(sessions, case.case_id, Party.BUYER) if "商家答复期限已到期" in m]
     assert "时长30小时,已顺延平台暂停的48小时" in told
 
 
@@ -242,7 +242,7 @@ async def test_t_agent_running_out_is_a_deadline_passed_too_and_is_not_paused(
     )
     assert await events_of(sessions, case.case_id, "agent_reminder") != []
     for party in (Party.BUYER, Party.MERCHANT):
-        assert any("平台裁决时限(T-AGENT)已到期" in m for m in await messages_to(sessions, case.case_id, party))
+        assert any("客服处理期限已到期" in m for m in await messages_to(sessions, case.case_id, party))
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from workflows.callers import CallerCheck
 from workflows.case import CaseWorkflow
 
 HISTORIES = {path.stem: path.read_text() for path in sorted((Path(__file__).parent / "histories").glob("*.json"))}
@@ -19,6 +20,6 @@ def test_there_are_histories_to_replay() -> None:
 @pytest.mark.parametrize("name", sorted(HISTORIES))
 async def test_recorded_case_histories_replay_on_the_current_code(name: str) -> None:
     history = WorkflowHistory.from_json(f"case-{name}", HISTORIES[name])
-    replayer = Replayer(workflows=[CaseWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[CaseWorkflow], data_converter=pydantic_data_converter, interceptors=[CallerCheck()])
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

@@ -1,0 +1,79 @@
+"""What a support agent sends from the Temporal UI's update dialog: typed commands with plain field names and no
+internal fields. Each becomes the agent's `ActionRequest` (role always `agent`), held to the same validators as
+the API's; the UI's `agent_id` is recorded as the actor.
+
+Example payloads (the UI's "Send an Update", input as JSON):
+  decide            {"agent_id": "agent-1", "outcome": "refund", "rationale": "开线属质量问题"}
+  message           {"agent_id": "agent-1", "text": "平台客服已介入,请双方补充证据"}
+  request_evidence  {"agent_id": "agent-1", "party": "buyer", "what": "开线处的近照"}
+  reassign          {"agent_id": "agent-1", "to_agent_id": "agent-2", "reason": "交给熟悉服装品类的同事"}
+"""
+
+from dataclasses import dataclass
+
+from temporalio.exceptions import ApplicationError
+
+from rulebook.enums import Action, Outcome, Party, Role
+from workflows.messages import ActionRequest
+
+DECIDE_HELP = "Agent ruling: outcome (refund | partial_refund | return_refund | reject …), rationale, amount_cents"
+MESSAGE_HELP = "Agent message to both parties: agent_id, text"
+REQUEST_EVIDENCE_HELP = "Ask a party for evidence: agent_id, party (buyer | merchant), what"
+REASSIGN_HELP = "Hand the case to another agent: agent_id, to_agent_id, reason"
+
+
+@dataclass(frozen=True)
+class AgentDecision:
+    agent_id: str
+    outcome: Outcome
+    rationale: str
+    amount_cents: int | None = None  # partial refunds only; fen (¥59.00 = 5900)
+
+
+@dataclass(frozen=True)
+class AgentMessage:
+    agent_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class EvidenceRequest:
+    agent_id: str
+    party: Party
+    what: str
+
+
+@dataclass(frozen=True)
+class Reassignment:
+    agent_id: str
+    to_agent_id: str
+    reason: str
+
+
+def decision(ruling: AgentDecision) -> ActionRequest:
+    return ActionRequest(
+        Action.DECIDE,
+        Role.AGENT,
+        ruling.agent_id,
+        outcome=ruling.outcome,
+        amount_cents=ruling.amount_cents,
+        rationale=ruling.rationale,
+    )
+
+
+def message(said: AgentMessage) -> ActionRequest:
+    return ActionRequest(Action.MESSAGE, Role.AGENT, said.agent_id, message=said.text)
+
+
+def evidence_request_data(request: EvidenceRequest) -> dict[str, str]:
+    """The `evidence_requested` event's data; refuses a request to nobody or for nothing."""
+    if request.party not in (Party.BUYER, Party.MERCHANT) or not request.what.strip():
+        raise ApplicationError("ask the buyer or the merchant for something", type="invalid_request")
+    return {"party": request.party, "what": request.what.strip()[:500]}
+
+
+def reassignment_data(handover: Reassignment) -> dict[str, str]:
+    """The `reassigned` event's data; refuses a hand-over to nobody or without a reason."""
+    if not handover.to_agent_id.strip() or not handover.reason.strip():
+        raise ApplicationError("name the agent and say why", type="invalid_request")
+    return {"from": handover.agent_id, "to": handover.to_agent_id.strip()[:64], "reason": handover.reason.strip()[:500]}

@@ -1,0 +1,38 @@
+"""How a case ends from outside its own flow: a cancel request from the Temporal UI, or a workflow that ended
+(terminated, reset) without closing its case row, found by the reconciliation schedule (`workflows/reconcile.py`).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rulebook.enums import CaseStatus
+
+CANCEL_PATCH = "cancel-closes-case"  # before it, a cancel request ended the workflow and left the case row open
+RECONCILE_SCHEDULE_ID = "case-reconcile"
+OPEN_STATUSES = tuple(status for status in CaseStatus if not status.is_final)
+
+
+@dataclass(frozen=True)
+class CaseEnding:
+    """A cancelled case to close; `at` is the workflow's time, so a retried activity writes the same event."""
+
+    case_id: str
+    workflow_id: str
+    run_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReconcileRequest:
+    limit: int = 200  # workflows looked at per run at most; the next run takes the rest
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    repaired: tuple[str, ...] = field(default_factory=tuple)  # case ids closed by this run
+
+
+def orphan_query() -> str:
+    """Case workflows no longer running whose last published status is still open."""
+    statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+    return f"WorkflowType = 'CaseWorkflow' AND ExecutionStatus != 'Running' AND CaseStatus IN ({statuses})"

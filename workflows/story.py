@@ -1,0 +1,177 @@
+"""A case's story as a support agent reads it in the Temporal UI's current details (Markdown): facts, urgency,
+the rules' findings, evidence with the API's download links, the last messages, money moved and left.
+
+`CaseStory` is fed every event the workflow records, so it is rebuilt on replay like the rest of its state.
+"""
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from rulebook.enums import CaseStatus
+from rulebook.labels import KIND_ZH, OUTCOME_ZH, REASON_ZH, STATUS_ZH, WHO_ZH, word, yuan
+from workflows.messages import CaseInput, EventDraft
+
+BEIJING = timezone(timedelta(hours=8), "北京时间")
+STEP_ZH = {
+    "case_opened": "案件开立",
+    "decision_made": "规则/客服裁决",
+    "deadline_passed": "期限已到",
+    "evidence_added": "新证据",
+    "message": "留言",
+    "refund_executed": "退款到账",
+    "coupon_issued": "发放优惠券",
+    "case_closed": "结案",
+    "escalated": "申请平台介入",
+    "merchant_rejected": "商家拒绝",
+    "proposal_made": "商家提出方案",
+    "evidence_requested": "客服要求补充证据",
+}
+ARBITRATION_WHY = {
+    "escalated": "一方申请平台介入",
+    "proposal_declined": "买家拒绝商家方案",
+    "deadline_passed": "期限已到,规则未能自动裁决",
+    "receipt_confirmed": "商家反馈退回商品有问题",
+}
+
+
+@dataclass(frozen=True)
+class View:
+    """The workflow's state the UI shows."""
+
+    case: CaseInput
+    status: CaseStatus
+    deadline: datetime | None
+    urgent: bool
+    decision: dict[str, Any] | None
+    refundable_cents: int
+
+
+@dataclass
+class CaseStory:
+    """What happened so far, as far as an agent needs it; fed every recorded event (deterministically rebuilt on
+    replay, like the rest of the workflow's state)."""
+
+    rules: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    messages: deque[str] = field(default_factory=lambda: deque(maxlen=5))
+    moved_cents: int = 0
+    coupons_cents: int = 0
+    why_arbitration: str = ""
+    assignee: str = ""
+    last_cause: str = ""
+
+    def add(self, *events: EventDraft) -> None:
+        for event in events:
+            self._add(event)
+
+    def _add(self, event: EventDraft) -> None:
+        d, who = event.data, word(WHO_ZH, event.actor_role)
+        if event.type == "case_opened":
+            self._rule(*d.get("urgent_rules", ()))
+        elif event.type == "decision_made":
+            self._decided(d, who)
+        elif event.type == "evidence_added":
+            note = f" · {d['note'][:80]}" if d.get("note") else ""
+            self.evidence.append(f"{d['kind']} · {who}{note}|{d['evidence_id']}")
+        elif event.type in ("message", "merchant_rejected", "escalated", "proposal_declined", "proposal_made"):
+            text = d.get("text") or d.get("reason") or d.get("message")
+            if text:
+                self.messages.append(f"{who}({word(STEP_ZH, event.type)}):{str(text)[:200]}")
+        elif event.type == "reassigned":
+            self.assignee = str(d["to"])
+        elif event.type == "refund_executed":
+            self.moved_cents += int(d["amount_cents"])
+        elif event.type == "coupon_issued":
+            self.coupons_cents += int(d["amount_cents"])
+        self.last_cause = ARBITRATION_WHY.get(event.type, self.last_cause)
+
+    def _decided(self, d: dict[str, Any], who: str) -> None:
+        rules = [str(rule) for rule in d.get("rules", ())]
+        self._rule(*rules)
+        outcome = word(OUTCOME_ZH, d.get("outcome"))
+        finding = (
+            f"{', '.join(rules) or who}:{outcome} {yuan(d.get('amount_cents') or 0)} — {d.get('rationale_zh', '')}"
+        )
+        self.findings.append(finding[:300])
+        if d.get("outcome") == "to_agent":
+            self.why_arbitration = self.last_cause or "规则未能自动裁决"
+            self.findings.extend(f"  · {found}"[:200] for found in d.get("findings", ())[:5])
+
+    def _rule(self, *rules: str) -> None:
+        self.rules.extend(rule for rule in rules if rule not in self.rules)
+
+
+ACT_HELP = (
+    "**处理** Temporal UI 右上角 “Send an Update”(Update ID 任填,如 `decide-1`):"
+    '`decide` `{"agent_id": "你的工号", "outcome": "refund", "rationale": "理由"}` · '
+    '`message` `{"agent_id": "…", "text": "…"}` · '
+    '`request_evidence` `{"agent_id": "…", "party": "buyer", "what": "…"}`'
+)
+
+
+def details(view: View, story: CaseStory, headline: str) -> str:
+    """The case page's current details: the story first, how to act last."""
+    c = view.case
+    sections = [f"### {headline}", _facts(view, story), *_why(view, story), *_findings(story), *_evidence(c, story)]
+    if story.messages:
+        sections.append("**最近留言**\n" + "\n".join(f"- {line}" for line in story.messages))
+    sections.append(_money(view, story))
+    if not view.status.is_final:
+        sections.append(ACT_HELP)
+    return "\n\n".join(sections)
+
+
+def _facts(view: View, story: CaseStory) -> str:
+    c = view.case
+    facts = [
+        f"**订单** `{c.order_id}` · 买家 `{c.buyer_id}` · 店铺 `{c.shop_id}` · 案件 `{c.case_id}`",
+        f"**申请** {word(KIND_ZH, c.kind)} {yuan(c.amount_cents)} · 原因 {word(REASON_ZH, c.reason)}",
+        f"**状态** {word(STATUS_ZH, view.status)}" + (f" · 截止 {_at(view.deadline)}" if view.deadline else ""),
+    ]
+    if story.assignee:
+        facts.append(f"**负责客服** `{story.assignee}`")
+    if view.urgent:
+        facts.append("**紧急** 是(R-URGENT 或仲裁超时):优先处理")
+    return "  \n".join(facts)
+
+
+def _why(view: View, story: CaseStory) -> list[str]:
+    if view.status != CaseStatus.IN_ARBITRATION:
+        return []
+    return [f"**为何到仲裁** {story.why_arbitration or story.last_cause or '一方申请平台介入'}"]
+
+
+def _findings(story: CaseStory) -> list[str]:
+    if not story.findings:
+        return []
+    rules = f"(规则:{', '.join(story.rules)})" if story.rules else ""
+    return [f"**规则与裁决**{rules}\n" + "\n".join(f"- {line}" for line in story.findings[-6:])]
+
+
+def _evidence(case: CaseInput, story: CaseStory) -> list[str]:
+    if not story.evidence:
+        return []
+    lines = []
+    for entry in story.evidence[-10:]:
+        label, evidence_id = entry.rsplit("|", 1)
+        path = f"/cases/{case.case_id}/evidence/{evidence_id}"
+        lines.append(f"- {label}:GET `{path}`")
+    return ["**证据**(经 API 下载,需客服令牌)\n" + "\n".join(lines)]
+
+
+def _money(view: View, story: CaseStory) -> str:
+    money = f"**金额** 申请 {yuan(view.case.amount_cents)} · 已退 {yuan(story.moved_cents)}"
+    money += f" · 仍可退 {yuan(view.refundable_cents)}"
+    if story.coupons_cents:
+        money += f" · 优惠券 {yuan(story.coupons_cents)}"
+    if view.status.is_final and view.decision:
+        outcome = word(OUTCOME_ZH, view.decision.get("outcome"))
+        money += f"  \n**结果** {outcome} {yuan(view.decision.get('amount_cents') or 0)}"
+    return money
+
+
+def _at(moment: datetime) -> str:
+    return f"{moment.astimezone(BEIJING):%m-%d %H:%M}(北京时间)"
