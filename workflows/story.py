@@ -111,7 +111,7 @@ class CaseStory:
 
 
 ACT_HELP = (
-    "**处理** Temporal UI 右上角 “Send an Update”(Update ID 任填,如 `decide-1`):"
+    "**处理** 右上角 More Actions → Send an Update(Update ID 任填,如 `decide-1`):"
     '`decide` `{"agent_id": "你的工号", "outcome": "refund", "rationale": "理由"}` · '
     '`message` `{"agent_id": "…", "text": "…"}` · '
     '`request_evidence` `{"agent_id": "…", "party": "buyer", "what": "…"}`'
