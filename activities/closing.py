@@ -16,10 +16,10 @@ from activities.recording import append
 from models.case import Case
 from models.db import transaction
 from rulebook.enums import FINAL_STATUSES, CaseStatus, Role
-from workflows.ending import CaseEnding, ReconcileRequest, ReconcileResult, orphan_query
+from workflows.ending import CaseClosed, CaseEnding, ReconcileRequest, ReconcileResult, orphan_query
 from workflows.messages import PLATFORM_ID, EventDraft
 
-UNKNOWN = "unknown"
+UNKNOWN = "unidentified"  # the request carried no identity (the Temporal UI sends none without login)
 PAGE = 100  # workflows listed, and rows looked up, at a time
 
 
@@ -37,13 +37,13 @@ class CaseCloser:
         self._client = client
 
     @activity.defn
-    async def close_cancelled(self, ending: CaseEnding) -> CaseStatus:
+    async def close_cancelled(self, ending: CaseEnding) -> CaseClosed:
         """The workflow caught a cancel request: the case closes `cancelled`, saying who asked and why."""
         asked = await end_request(self._client, ending.workflow_id, ending.run_id)
         data = {"by": asked.identity, "reason": asked.reason, "via": "cancel_request"}
         draft = EventDraft("case_cancelled", Role.AGENT, asked.identity, ending.at, data)
         stored, _ = await close(self._sessions, ending.case_id, draft)
-        return stored or CaseStatus.CANCELLED
+        return CaseClosed(stored or CaseStatus.CANCELLED, asked.identity, asked.reason)
 
     @activity.defn
     async def repair_orphans(self, request: ReconcileRequest) -> ReconcileResult:
@@ -71,7 +71,7 @@ class CaseCloser:
             if latest.status == WorkflowExecutionStatus.RUNNING:
                 continue  # a reset's new run carries the case on
             asked = await end_request(self._client, workflow_id, latest.run_id)
-            ended = latest.status.name.lower() if latest.status else UNKNOWN
+            ended = latest.status.name.lower() if latest.status else "unknown"
             data = {"workflow_status": ended, "by": asked.identity, "reason": asked.reason}
             draft = EventDraft("case_repaired", Role.SYSTEM, PLATFORM_ID, datetime.now(UTC), data)
             if (await close(self._sessions, case_id, draft))[1]:

@@ -102,16 +102,17 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
                 return
             info = workflow.info()
             closing = ending.CaseEnding(self._case.case_id, info.workflow_id, info.run_id, workflow.now())
-            status = await workflow.execute_activity_method(
+            closed = await workflow.execute_activity_method(
                 CaseCloser.close_cancelled,
                 closing,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=RETRY,
                 summary="取消请求:结案为已取消",
             )
-            self._close(status)
+            self._close(closed.status)
             self._opened = True  # an `opened` update still waiting gets its answer
-            self._publish()
+            said = {"by": closed.by, "reason": closed.reason}
+            self._publish((self._event("case_cancelled", Role.AGENT, closed.by, said),))
 
     @workflow.update
     async def opened(self) -> CaseStatus:

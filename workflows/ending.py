@@ -23,6 +23,15 @@ class CaseEnding:
 
 
 @dataclass(frozen=True)
+class CaseClosed:
+    """What closing a cancelled case stored: its status (a step in flight may have closed it first) and the event."""
+
+    status: CaseStatus
+    by: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class ReconcileRequest:
     limit: int = 200  # workflows looked at per run at most; the next run takes the rest
 

@@ -61,6 +61,7 @@ class CaseStory:
     coupons_cents: int = 0
     why_arbitration: str = ""
     assignee: str = ""
+    cancelled: str = ""
     last_cause: str = ""
 
     def add(self, *events: EventDraft) -> None:
@@ -80,6 +81,11 @@ class CaseStory:
             text = d.get("text") or d.get("reason") or d.get("message")
             if text:
                 self.messages.append(f"{who}({word(STEP_ZH, event.type)}):{str(text)[:200]}")
+        elif event.type == "case_cancelled":
+            by = str(d.get("by") or "")
+            self.cancelled = f"{by if by not in ('', 'unidentified') else '未署名的请求'} 取消" + (
+                f",原因:{str(d['reason'])[:200]}" if d.get("reason") else ""
+            )
         elif event.type == "reassigned":
             self.assignee = str(d["to"])
         elif event.type == "refund_executed":
@@ -105,7 +111,7 @@ class CaseStory:
 
 
 ACT_HELP = (
-    "**处理** Temporal UI 右上角 “Send an Update”(Update ID 任填,如 `decide-1`):"
+    "**处理** 右上角 More Actions → Send an Update(Update ID 任填,如 `decide-1`):"
     '`decide` `{"agent_id": "你的工号", "outcome": "refund", "rationale": "理由"}` · '
     '`message` `{"agent_id": "…", "text": "…"}` · '
     '`request_evidence` `{"agent_id": "…", "party": "buyer", "what": "…"}`'
@@ -131,6 +137,8 @@ def _facts(view: View, story: CaseStory) -> str:
         f"**申请** {word(KIND_ZH, c.kind)} {yuan(c.amount_cents)} · 原因 {word(REASON_ZH, c.reason)}",
         f"**状态** {word(STATUS_ZH, view.status)}" + (f" · 截止 {_at(view.deadline)}" if view.deadline else ""),
     ]
+    if story.cancelled:
+        facts.append(f"**取消** {story.cancelled}(Temporal UI 的取消请求)")
     if story.assignee:
         facts.append(f"**负责客服** `{story.assignee}`")
     if view.urgent:
