@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     t_stall: Duration = DEFAULTS[TimerId.T_STALL]
     t_missed: Duration = DEFAULTS[TimerId.T_MISSED]
     t_refund: Duration = DEFAULTS[TimerId.T_REFUND]
+    override_window: Duration = timedelta(hours=72)  # an agent may override an automated decision this long after
     extension_max: Duration = EXTENSION_MAX  # the most time one `extend` may add
     paused_days: PausedDays = ()  # days buyer- and merchant-facing waits do not count (e.g. the 春节 logistics stop)
 
@@ -106,6 +107,7 @@ class Settings(BaseSettings):
             agent=self.t_agent,
             stall=self.t_stall,
             refund=self.t_refund,
+            override=self.override_window,
         )
 
     def case_deadlines(self) -> DeadlinePolicy:

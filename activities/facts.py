@@ -4,16 +4,15 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from models import order_ledger
 from models.case import Case
 from models.evidence import Evidence
-from models.ledger import COUNTS_AGAINST_PAID, HOLDS_MONEY, LedgerEntry
 from models.order import Order, Shipment, TrackingEventRow
 from models.timeline import CaseEvent
 from rulebook.enums import Party, ReasonCode, ShipmentDirection, ShipmentState, TrackingStatus
@@ -117,15 +116,9 @@ def _outbound(order_id: str) -> tuple[Any, ...]:
 
 
 async def _refunded(session: AsyncSession, order_id: str) -> int:
-    """Refunds of every case of the order that hold money: succeeded, or claimed and still in flight."""
-    total = await session.exec(
-        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
-            LedgerEntry.order_id == order_id,
-            col(LedgerEntry.kind).in_(COUNTS_AGAINST_PAID),
-            col(LedgerEntry.status).in_(HOLDS_MONEY),
-        )
-    )
-    return int(total.one())
+    """Refunds of every case of the order that hold money (succeeded, or claimed and still in flight), less
+    reversals."""
+    return sum(move.amount_cents for move in order_ledger.committed(await order_ledger.entries(session, order_id)))
 
 
 async def _evidence(session: AsyncSession, case_id: str) -> tuple[EvidenceOnFile, ...]:

@@ -42,7 +42,10 @@ class MoneyActivities:
             return _receipt(entry, await _before(session, entry))
 
     async def _pay(self, entry: LedgerEntry) -> LedgerEntry:
-        pay = self._provider.refund if entry.kind == LedgerKind.REFUND else self._provider.issue_coupon
+        pay = {
+            LedgerKind.REFUND: self._provider.refund,
+            LedgerKind.REVERSAL: self._provider.reverse_refund,
+        }.get(entry.kind, self._provider.issue_coupon)
         try:
             async with heartbeating():
                 reference = await pay(
@@ -87,6 +90,8 @@ async def _new_entry(session: AsyncSession, move: MoneyMove) -> LedgerEntry:
         amount_cents=move.amount_cents,
         asked_cents=move.amount_cents,
     )
+    if entry.kind == LedgerKind.REVERSAL:
+        return _reversal(entry, await order_ledger.entries(session, move.order_id))
     if entry.kind not in COUNTS_AGAINST_PAID:
         return entry
     allowed = await _allowance(session, move.order_id, move.case_id, await order_ledger.entries(session, move.order_id))
@@ -99,6 +104,18 @@ async def _new_entry(session: AsyncSession, move: MoneyMove) -> LedgerEntry:
         )
     if granted.amount_cents == 0:
         entry.status = LedgerStatus.REFUSED
+    return entry
+
+
+def _reversal(entry: LedgerEntry, rows: list[LedgerEntry]) -> LedgerEntry:
+    """Takes back at most what the case has refunded and not had reversed; nothing left → refused."""
+    refunded = order_ledger.case_refunded(rows, entry.case_id)
+    entry.amount_cents = min(entry.asked_cents, refunded.amount_cents)
+    if entry.amount_cents == refunded.amount_cents and refunded.lines:
+        entry.lines = dict(refunded.lines)
+    if entry.amount_cents <= 0:
+        entry.amount_cents, entry.status = 0, LedgerStatus.REFUSED
+        entry.note = "refused: the case has no refund left to reverse"
     return entry
 
 

@@ -94,6 +94,16 @@ async def _applied(handle: WorkflowHandle[Any, Any], update_id: str) -> bool:
     return False
 
 
+async def send_agent_command(client: Client, case: Case, update: Any, command: Any, what: str) -> None:
+    """An agent's typed command (`workflows/agent_desk.py`: override, reassign), as the UI's update dialog sends it;
+    a closed case whose workflow has ended answers 409 `invalid_state`."""
+    handle = client.get_workflow_handle_for(CaseWorkflow.run, case.workflow_id)
+    try:
+        await handle.execute_update(update, command)
+    except Exception as error:
+        _raise_api_error(error, case, f"cannot {what} a case that is {case.status}: its workflow has ended")
+
+
 async def add_evidence(client: Client, case: Case, added: EvidenceAdded) -> None:
     """Puts a stored file on the case's timeline; 409 `invalid_state` once the case is closed."""
     handle = client.get_workflow_handle_for(CaseWorkflow.run, case.workflow_id)

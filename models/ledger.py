@@ -13,10 +13,11 @@ class LedgerKind(StrEnum):
     REFUND = "refund"
     COUPON = "coupon"
     COMPENSATION = "compensation"
+    REVERSAL = "reversal"  # a refund taken back by an agent's override: gives the order's refundable amount back
 
 
 COUNTS_AGAINST_PAID = frozenset({LedgerKind.REFUND})  # coupons and compensation are not the buyer's payment
-NOT_AGAINST_PAID = frozenset(LedgerKind) - COUNTS_AGAINST_PAID
+NOT_AGAINST_PAID = frozenset({LedgerKind.COUPON, LedgerKind.COMPENSATION})
 
 
 class LedgerStatus(StrEnum):

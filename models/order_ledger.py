@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models.ledger import COUNTS_AGAINST_PAID, HOLDS_MONEY, LedgerEntry, LedgerStatus
+from models.ledger import COUNTS_AGAINST_PAID, HOLDS_MONEY, LedgerEntry, LedgerKind, LedgerStatus
 from models.order import Order
 from rulebook import money
 
@@ -43,12 +43,28 @@ def named_items(items: Sequence[dict[str, Any]] | None) -> list[money.NamedItem]
 
 
 def committed(rows: Sequence[LedgerEntry]) -> list[money.Committed]:
-    """Refunds that hold the buyer's money: succeeded or still in flight."""
-    return [
+    """Refunds that hold the buyer's money (succeeded or still in flight), less the reversals that succeeded."""
+    held = [
         money.Committed(row.amount_cents, dict(row.lines or {}))
         for row in rows
         if row.kind in COUNTS_AGAINST_PAID and row.status in HOLDS_MONEY
     ]
+    reversed_ = [
+        money.Committed(-row.amount_cents, {sku: -cents for sku, cents in (row.lines or {}).items()})
+        for row in rows
+        if row.kind == LedgerKind.REVERSAL and row.status == LedgerStatus.SUCCEEDED
+    ]
+    return held + reversed_
+
+
+def case_refunded(rows: Sequence[LedgerEntry], case_id: str) -> money.Committed:
+    """What one case has refunded and not had reversed, with its lines."""
+    amount, lines = 0, dict[str, int]()
+    for move in committed([row for row in rows if row.case_id == case_id]):
+        amount += move.amount_cents
+        for sku, cents in move.lines.items():
+            lines[sku] = lines.get(sku, 0) + cents
+    return money.Committed(amount, {sku: cents for sku, cents in lines.items() if cents})
 
 
 def allowance(order: Order, rows: Sequence[LedgerEntry], items: Sequence[dict[str, Any]] | None) -> money.Allowance:

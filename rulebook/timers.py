@@ -54,6 +54,7 @@ class Timers:
     agent: timedelta = DEFAULTS[TimerId.T_AGENT]
     stall: timedelta = DEFAULTS[TimerId.T_STALL]
     refund: timedelta = DEFAULTS[TimerId.T_REFUND]
+    override: timedelta = timedelta(hours=72)  # how long after the platform closed a case an agent may override it
 
     def wait(self, timer: TimerId) -> timedelta:
         """How long the wait named `timer` lasts (T-MISSED is a scan's period, not a case's wait)."""

@@ -7,6 +7,7 @@ Example payloads (the UI's "Send an Update", input as JSON):
   message           {"agent_id": "agent-1", "text": "平台客服已介入,请双方补充证据"}
   request_evidence  {"agent_id": "agent-1", "party": "buyer", "what": "开线处的近照"}
   reassign          {"agent_id": "agent-1", "to_agent_id": "agent-2", "reason": "交给熟悉服装品类的同事"}
+  override          {"agent_id": "agent-1", "outcome": "reject", "rationale": "买家提供的照片系网图"}
 """
 
 from dataclasses import dataclass
@@ -20,6 +21,10 @@ DECIDE_HELP = "Agent ruling: outcome (refund | partial_refund | return_refund | 
 MESSAGE_HELP = "Agent message to both parties: agent_id, text"
 REQUEST_EVIDENCE_HELP = "Ask a party for evidence: agent_id, party (buyer | merchant), what"
 REASSIGN_HELP = "Hand the case to another agent: agent_id, to_agent_id, reason"
+OVERRIDE_HELP = (
+    "Override the platform's own decision within the window after it closed the case: agent_id, "
+    "outcome (refund | partial_refund | coupon | reject), rationale, amount_cents (partial_refund, coupon)"
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,14 @@ class EvidenceRequest:
     agent_id: str
     party: Party
     what: str
+
+
+@dataclass(frozen=True)
+class Override:
+    agent_id: str
+    outcome: Outcome
+    rationale: str
+    amount_cents: int | None = None  # partial_refund and coupon; fen
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ under one lock, so the timeline has a single writer and a reply racing the deadl
 """
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 from rulebook import commands, deadlines, decide, exceptions, returns, transitions
+from rulebook import override as overriding
 from rulebook.decisions import Decision
 from rulebook.enums import Action, CaseStatus, Outcome, Resolution, Role
 from rulebook.facts import CaseFacts
@@ -49,6 +51,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 MONEY_HEARTBEAT_TIMEOUT = timedelta(seconds=5)  # a worker that dies mid-payment is noticed in 5 s, not 30 s (WF-04)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 MONEY_KINDS = {Outcome.REFUND: "refund", Outcome.PARTIAL_REFUND: "refund", Outcome.COUPON: "coupon"}
+OVERRIDE_PATCH = "override-window"  # cases closed before it completed at once, with no window to override in
 REFUND_WATCH_PATCH = "refund-deadline-watch"  # cases opened before it never started T-REFUND's alert timer
 
 
@@ -72,6 +75,9 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._goods = Goods()  # return_refund and exchange: the goods' way back (workflows/returns.py)
         self._menu: tuple[Resolution, ...] = ()  # order exceptions: the §7 menu (workflows/exceptions.py)
         self._lock = asyncio.Lock()
+        self._closed_at: datetime | None = None  # when the case reached a final status (the override window's start)
+        self._overridden = False
+        self._refunded_here = 0  # what this case's own refunds paid, less reversals
         self._anchor: list[str | None] = []  # each event's hash as stored: the timeline's anchor outside the database
         self._story = CaseStory()  # what the Temporal UI's details tell (workflows/story.py)
 
@@ -82,6 +88,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
                 await self._open()
             while not self._status.is_final:
                 await self._wait_for_move_or_deadline()
+            if self._decided_by_platform() and workflow.patched(OVERRIDE_PATCH):
+                await self._override_window()
         except asyncio.CancelledError:
             if not workflow.patched(ending.CANCEL_PATCH):
                 raise
@@ -178,6 +186,17 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._check_open()
         agent_desk.reassignment_data(handover)
 
+    @workflow.update(name="override", description=agent_desk.OVERRIDE_HELP)
+    async def override(self, ruling: agent_desk.Override) -> CaseStatus:
+        async with self._lock:
+            self._check_override(ruling)
+            await self._override(ruling)
+            return self._status
+
+    @override.validator
+    def _validate_override(self, ruling: agent_desk.Override) -> None:
+        self._check_override(ruling)
+
     @workflow.update
     async def add_evidence(self, added: EvidenceAdded) -> CaseStatus:
         async with self._lock:
@@ -198,6 +217,57 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         decision = decide.on_open(await self._facts())
         if decision is not None:
             await self._apply(decision, by=Role.SYSTEM)
+
+    # --- an agent's override of the platform's own decision (rulebook/override.py) ------------------------
+
+    def _decided_by_platform(self) -> bool:
+        return self._decision is not None and str(self._decision.get("by")) == Role.SYSTEM
+
+    async def _override_window(self) -> None:
+        """The case is closed by the platform's own decision: an agent may still override it for a while."""
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: self._overridden, timeout=self._case.timers.override)
+
+    def _check_override(self, ruling: agent_desk.Override) -> None:
+        by = str(self._decision.get("by")) if self._decision else None
+        case = overriding.Overridable(self._status, by, self._closed_at, self._case.timers.override, self._overridden)
+        try:
+            overriding.check(case, ruling.outcome, ruling.amount_cents, ruling.rationale, workflow.now())
+        except overriding.OverrideRefused as refused:
+            raise ApplicationError(refused.message, {"status": self._status}, type=refused.code) from None
+
+    async def _override(self, ruling: agent_desk.Override) -> None:
+        """The agent's ruling replaces the platform's. Money already moved stays on the ledger: a refund taken back
+        is a new reversal move, more money a new refund or coupon, each capped by the order's ledger."""
+        self._overridden = True
+        previous = dict(self._decision or {})
+        decision = overriding.ruling(ruling.outcome, ruling.amount_cents, self._case.amount_cents, ruling.rationale)
+        data = {**dataclasses.asdict(decision), "by": Role.AGENT, "previous": previous}
+        events = [self._event("decision_overridden", Role.AGENT, ruling.agent_id, data)]
+        if decision.outcome == Outcome.REJECT and self._refunded_here > 0:
+            receipt = await self._move_money("reversal", self._refunded_here, True, events)
+            moved = "refund_reversed" if receipt.complete else f"reversal_{receipt.status}"
+            events.append(self._event(moved, Role.SYSTEM, PLATFORM_ID, dataclasses.asdict(receipt)))
+        elif decision.outcome in MONEY_KINDS:
+            kind = MONEY_KINDS[decision.outcome]
+            asked = decision.amount_cents - (self._refunded_here if decision.outcome == Outcome.REFUND else 0)
+            if asked > 0:
+                receipt = await self._move_money(kind, asked, decision.outcome == Outcome.REFUND, events)
+                done = "refund_executed" if kind == "refund" else "coupon_issued"
+                moved = done if receipt.complete else f"{kind}_{receipt.status}"
+                events.append(self._event(moved, Role.SYSTEM, PLATFORM_ID, dataclasses.asdict(receipt)))
+        self._decision = {
+            "outcome": decision.outcome,
+            "amount_cents": decision.amount_cents,
+            "by": Role.AGENT,
+            "rules": list(decision.rules),
+            "rationale": decision.rationale_zh,
+            "rationale_en": decision.rationale_en,
+            "overrides": previous.get("outcome"),
+        }
+        self._status = overriding.status_after(decision.outcome)
+        self._version += 1
+        await self._record(*events)
 
     # --- opening and deadlines -------------------------------------------------------------------
 
@@ -437,6 +507,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         if kind == "refund" and workflow.patched(REFUND_WATCH_PATCH):
             await self._watch_refund(run, move, pending if pending is not None else [])
         receipt = await run
+        self._refunded_here += {"refund": receipt.amount_cents, "reversal": -receipt.amount_cents}.get(kind, 0)
         if kind == "refund":  # what the ledger said is left after this move, when it said (older receipts did not)
             left_after = receipt.left_before_cents - receipt.amount_cents if receipt.asked_cents else self._refundable
             self._refundable = max(0, min(self._refundable - receipt.amount_cents, left_after))
@@ -495,6 +566,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
 
     def _close(self, status: CaseStatus) -> None:
         self._status, self._deadline = status, None
+        self._closed_at = workflow.now()
         self._version += 1
 
     def _event(self, type: str, role: Role, actor_id: str, data: Mapping[str, object]) -> EventDraft:

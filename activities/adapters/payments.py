@@ -24,6 +24,8 @@ class PaymentProvider(Protocol):
 
     async def issue_coupon(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str: ...
 
+    async def reverse_refund(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str: ...
+
 
 class FakePaymentProvider:
     """Stands in for the provider: honours idempotency keys and counts real calls. Keys in `refuse` are refused
@@ -39,6 +41,9 @@ class FakePaymentProvider:
 
     async def issue_coupon(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str:
         return self._reference("CP", idempotency_key)
+
+    async def reverse_refund(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str:
+        return self._reference("RV", idempotency_key)
 
     def _reference(self, prefix: str, key: str) -> str:
         self.calls.append(key)

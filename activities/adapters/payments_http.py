@@ -38,6 +38,9 @@ class HttpPaymentProvider:
     async def issue_coupon(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str:
         return await self._pay("coupons", idempotency_key, {"order_id": order_id, "amount_cents": amount_cents})
 
+    async def reverse_refund(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str:
+        return await self._pay("reversals", idempotency_key, {"order_id": order_id, "amount_cents": amount_cents})
+
     async def aclose(self) -> None:
         await self._client.aclose()
 

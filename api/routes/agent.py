@@ -1,18 +1,27 @@
-"""The support agent's queue: cases awaiting an agent, urgent first, then the soonest deadline (docs/api.md)."""
+"""The support agent's desk over HTTP: the queue (cases awaiting an agent, urgent first, then the soonest deadline),
+overriding the platform's own decision within its window, and handing a case to another agent (docs/api.md)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import Field
 from sqlmodel import select
 
 from api import cursor
 from api.auth import Caller
-from api.deps import SessionDep, role_in
+from api.case_workflow import send_agent_command
+from api.deps import SessionDep, TemporalDep, VisibleCaseDep, role_in
+from api.errors import Unprocessable, documented
+from api.idempotency import IDEMPOTENT, IdempotentRoute
+from api.schemas.actions import Text
 from api.schemas.cases import CasePage, CasePublic
+from api.schemas.orders import Cents, Strict
 from models.case import Case
-from rulebook.enums import Party, Role
+from rulebook.enums import Outcome, Party, Role
+from workflows import agent_desk
+from workflows.case import CaseWorkflow
 
-router = APIRouter(prefix="/agent", tags=["agent"])
+router = APIRouter(prefix="/agent", tags=["agent"], route_class=IdempotentRoute)
 
 AgentDep = Annotated[Caller, Depends(role_in(Role.AGENT))]
 
@@ -34,3 +43,41 @@ async def agent_queue(
     page = rows[:limit]
     next_cursor = cursor.encode(page[-1]) if len(rows) > limit else None
     return CasePage(items=[CasePublic.of(c) for c in page], next_cursor=next_cursor)
+
+
+class OverrideBody(Strict):
+    outcome: Literal[Outcome.REFUND, Outcome.PARTIAL_REFUND, Outcome.COUPON, Outcome.REJECT]
+    amount_cents: Cents | None = Field(default=None, description="required for partial_refund and coupon")
+    rationale: Text
+
+
+class ReassignBody(Strict):
+    to_agent_id: Annotated[str, Field(min_length=1, max_length=64)]
+    reason: Text
+
+
+@router.post("/cases/{case_id}/override", dependencies=IDEMPOTENT, responses=documented(503))
+async def override(
+    body: OverrideBody, agent: AgentDep, case: VisibleCaseDep, session: SessionDep, client: TemporalDep
+) -> CasePublic:
+    """Overrides the platform's own decision (R-TIMEOUT, a rule decided at once) within `AFTERSALES_OVERRIDE_WINDOW`
+    after it closed the case, with a rationale. Money already moved stays on the ledger: `reject` after a refund
+    reverses it as a new ledgered move; `refund`, `partial_refund` and `coupon` pay through the ledger. 409
+    `invalid_state` outside the window, for a case a person decided, or once overridden."""
+    if body.outcome in (Outcome.PARTIAL_REFUND, Outcome.COUPON) and body.amount_cents is None:
+        raise Unprocessable(f"amount_cents is required for {body.outcome}", code="invalid_request")
+    ruling = agent_desk.Override(agent.id, body.outcome, body.rationale, body.amount_cents)
+    await send_agent_command(client, case, CaseWorkflow.override, ruling, "override")
+    await session.refresh(case)
+    return CasePublic.of(case)
+
+
+@router.post("/cases/{case_id}/reassign", dependencies=IDEMPOTENT, responses=documented(503))
+async def reassign(
+    body: ReassignBody, agent: AgentDep, case: VisibleCaseDep, session: SessionDep, client: TemporalDep
+) -> CasePublic:
+    """Hands an open case to another agent: a `reassigned` event, and the `AssignedAgent` column in the Temporal UI."""
+    handover = agent_desk.Reassignment(agent.id, body.to_agent_id, body.reason)
+    await send_agent_command(client, case, CaseWorkflow.reassign, handover, "reassign")
+    await session.refresh(case)
+    return CasePublic.of(case)

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-PREFIXES = {"refunds": "RF", "coupons": "CP"}
+PREFIXES = {"refunds": "RF", "coupons": "CP", "reversals": "RV"}
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role, T
 from tests.builders import add_case, add_order
 from tests.support.temporal import start_time_skipping_env
 from worker import build_worker
-from workflows.agent_desk import EvidenceRequest
+from workflows.agent_desk import EvidenceRequest, Override
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionRequest, CaseInput, TrackingUpdate
 
@@ -92,6 +92,12 @@ async def refund_refused_then_ruled(env: WorkflowEnvironment, handle: Handle, ca
     await handle.execute_update(CaseWorkflow.act, reject)
 
 
+async def overridden_after_an_automatic_refund(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """Not shipped: the platform refunds at once; within the window an agent overrides it to a rejection."""
+    ruling = Override("agent-1", Outcome.REJECT, "订单已由线下渠道退款")
+    await handle.execute_update(CaseWorkflow.override, ruling)
+
+
 def two_paused_days(now: datetime) -> DeadlinePolicy:
     """The two Shanghai days after today: the first begins within T-MERCHANT's 24 h."""
     first = (now.astimezone(SHANGHAI) + timedelta(days=1)).date()
@@ -117,6 +123,7 @@ SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "extended_in_a_pause": (True, extended_in_a_pause),
     "refunded_on_the_order_ledger": (True, refunded_on_the_order_ledger),
     "refund_refused_then_ruled": (True, refund_refused_then_ruled),
+    "overridden_after_an_automatic_refund": (False, overridden_after_an_automatic_refund),
     "escalated_then_cancelled": (True, escalated_then_cancelled),
 }
 DEADLINES = {"extended_in_a_pause": two_paused_days}  # the others open with no paused days
