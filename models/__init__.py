@@ -8,6 +8,7 @@ from models.idempotency import IdempotencyRecord
 from models.ledger import LedgerEntry
 from models.notification import Notification
 from models.order import Order, Shipment, TrackingEventRow
+from models.remedy_call import RemedyCallRow
 from models.timeline import CaseEvent
 
 metadata = SQLModel.metadata
@@ -20,6 +21,7 @@ __all__ = [
     "LedgerEntry",
     "Notification",
     "Order",
+    "RemedyCallRow",
     "Shipment",
     "TrackingEventRow",
     "metadata",
