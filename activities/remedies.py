@@ -18,7 +18,9 @@ from temporalio import activity
 from activities.adapters.courier import Courier
 from activities.adapters.fulfilment import Fulfilment, Item
 from activities.adapters.remedy_errors import RemedyRefused
+from models.case import Case
 from models.db import transaction
+from models.order import Order
 from models.remedy_call import RemedyCallRow, RemedyStatus
 from models.types import utcnow
 from workflows.remedy_messages import RemedyAction, RemedyCall, RemedyOutcome, RemedyReceipt
@@ -49,7 +51,7 @@ class RemedyActivities:
         if call.action == A.CANCEL_FULFILMENT:
             return {"reference": await self._fulfilment.cancel(idempotency_key=key, order_id=call.order_id)}
         if call.action == A.RESHIP:
-            items = [Item(i.sku, i.quantity) for i in call.items]
+            items = [Item(i.sku, i.quantity) for i in call.items] or await self._case_items(call)
             shipped = await self._fulfilment.reship(
                 idempotency_key=key, order_id=call.order_id, items=items, warehouse=call.warehouse, fastest=call.fastest
             )
@@ -74,6 +76,14 @@ class RemedyActivities:
             return {"reference": await self._courier.urge(idempotency_key=key, **parcel), **parcel}
         record = await self._courier.delivery_record(idempotency_key=key, **parcel)
         return {"reference": record.reference, "photo_ref": record.photo_ref, **parcel}
+
+    async def _case_items(self, call: RemedyCall) -> list[Item]:
+        """The items the case names, else the whole order's."""
+        async with self._sessions() as session:
+            case = await session.get(Case, call.case_id)
+            order = await session.get(Order, call.order_id)
+        items = (case.items if case is not None else None) or (order.items if order is not None else [])
+        return [Item(str(i["sku"]), int(i.get("quantity", 1))) for i in items]
 
     async def _claim(self, call: RemedyCall) -> RemedyCallRow:
         async with self._sessions() as session:

@@ -34,17 +34,21 @@ from workflows.messages import (
     Projection,
     StepRecord,
 )
+from workflows.remedy_messages import RemedyCall, RemedyReceipt
+from workflows.reshipment import Reshipment
 from workflows.returns import Goods, GoodsJourney
 
 with workflow.unsafe.imports_passed_through():
     from activities.facts import FactsActivities
     from activities.payments import MoneyActivities
     from activities.recording import CaseRecorder
+    from activities.remedies import RemedyActivities
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 MONEY_KINDS = {Outcome.REFUND: "refund", Outcome.PARTIAL_REFUND: "refund", Outcome.COUPON: "coupon"}
 REFUND_WATCH_PATCH = "refund-deadline-watch"  # cases opened before it never started T-REFUND's alert timer
+RESHIP_PATCH = "reship-carried-out"  # before it, a decided reshipment closed the case with nothing shipped
 
 
 @workflow.defn
@@ -66,6 +70,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._opened = False
         self._goods = Goods()  # return_refund and exchange: the goods' way back (workflows/returns.py)
         self._menu: tuple[Resolution, ...] = ()  # order exceptions: the §7 menu (workflows/exceptions.py)
+        self._reshipment = Reshipment(case.case_id, case.order_id)  # workflows/reshipment.py
         self._lock = asyncio.Lock()
 
     @workflow.run
@@ -308,6 +313,9 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             "rationale": decision.rationale_zh,
             "rationale_en": decision.rationale_en,
         }
+        if decision.outcome == Outcome.RESHIP and workflow.patched(RESHIP_PATCH):
+            await self._reship(events)
+            return
         goods_step = returns.after_grant(self._case.kind, decision.outcome, self._goods.stage)
         if goods_step is not None:
             await self._grant_goods(decision, goods_step, events)
@@ -324,6 +332,25 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._close(transitions.status_after(decision.outcome))
         events.append(self._event("case_closed", Role.SYSTEM, PLATFORM_ID, {"status": self._status}))
         await self._record(*events)
+
+    async def _reship(self, events: list[EventDraft]) -> None:
+        """The goods go again through fulfilment; the case follows the new parcel until it is delivered."""
+        receipt = await self._carry_out(self._reshipment.request(fastest=self._urgent))
+        step = self._reshipment.after(receipt)
+        if step.parcel is None:
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+        else:
+            self._goods.parcels[step.parcel.tracking_no] = step.parcel.direction
+            self._wait_on(step.status, self._case.timers.stall)
+        data = {**step.data, "case_status": self._status, "deadline": self._iso_deadline()}
+        events.append(self._event(step.event_type, Role.SYSTEM, PLATFORM_ID, data))
+        await self._record(*events, shipments=(step.parcel,) if step.parcel else ())
+
+    async def _carry_out(self, call: RemedyCall) -> RemedyReceipt:
+        """One fulfilment or courier call, done once for its business key (activities/remedies.py)."""
+        return await workflow.execute_activity_method(
+            RemedyActivities.carry_out, call, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+        )
 
     async def _move_money(
         self, kind: str, amount_cents: int, may_cap: bool = True, pending: list[EventDraft] | None = None
