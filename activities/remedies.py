@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 from temporalio import activity
@@ -20,12 +20,14 @@ from activities.adapters.fulfilment import Fulfilment, Item
 from activities.adapters.remedy_errors import RemedyRefused
 from models.case import Case
 from models.db import transaction
-from models.order import Order
+from models.order import Order, Shipment
 from models.remedy_call import RemedyCallRow, RemedyStatus
 from models.types import utcnow
+from rulebook.enums import ShipmentDirection
 from workflows.remedy_messages import RemedyAction, RemedyCall, RemedyOutcome, RemedyReceipt
 
 A = RemedyAction
+PARCEL_ACTIONS = frozenset({A.INTERCEPT, A.URGE, A.DELIVERY_RECORD, A.UPGRADE_TRANSPORT})
 
 
 class RemedyActivities:
@@ -47,7 +49,7 @@ class RemedyActivities:
         return _receipt(row)
 
     async def _perform(self, call: RemedyCall) -> dict[str, Any]:
-        key, parcel = call.business_key, {"carrier": call.carrier, "tracking_no": call.tracking_no}
+        key, parcel = call.business_key, await self._parcel(call)
         if call.action == A.CANCEL_FULFILMENT:
             return {"reference": await self._fulfilment.cancel(idempotency_key=key, order_id=call.order_id)}
         if call.action == A.RESHIP:
@@ -76,6 +78,18 @@ class RemedyActivities:
             return {"reference": await self._courier.urge(idempotency_key=key, **parcel), **parcel}
         record = await self._courier.delivery_record(idempotency_key=key, **parcel)
         return {"reference": record.reference, "photo_ref": record.photo_ref, **parcel}
+
+    async def _parcel(self, call: RemedyCall) -> dict[str, str]:
+        """The parcel the call names, else the order's own latest shipment (interception, urge, faster transport)."""
+        if call.tracking_no or call.action not in PARCEL_ACTIONS:
+            return {"carrier": call.carrier, "tracking_no": call.tracking_no}
+        async with self._sessions() as session:
+            outbound = (Shipment.order_id == call.order_id, Shipment.direction == ShipmentDirection.OUTBOUND)
+            latest = select(Shipment).where(*outbound).order_by(col(Shipment.id).desc()).limit(1)
+            shipment = (await session.exec(latest)).first()
+        if shipment is None:
+            raise RemedyRefused(f"order {call.order_id} has no shipment to {call.action}")
+        return {"carrier": shipment.carrier, "tracking_no": shipment.tracking_no}
 
     async def _case_items(self, call: RemedyCall) -> list[Item]:
         """The items the case names, else the whole order's."""

@@ -31,9 +31,63 @@ def _reshipment_failed(d: dict[str, Any]) -> list[Notice]:
     return [(Party.BUYER, zh, en), (Party.MERCHANT, zh, en)]
 
 
+def _both(zh: str, en: str) -> list[Notice]:
+    return [(Party.BUYER, zh, en), (Party.MERCHANT, zh, en)]
+
+
+def _fulfilment_cancelled(d: dict[str, Any]) -> list[Notice]:
+    return _both(
+        f"订单已取消发货(单号 {d['reference']}),退款随后到账。",
+        f"The shipment was cancelled (ref {d['reference']}); the refund follows.",
+    )
+
+
+def _cancel_failed(d: dict[str, Any]) -> list[Notice]:
+    reason = str(d["reason"])[:200]
+    return _both(
+        f"取消发货未成功:{reason}。平台客服将介入处理。",
+        f"The shipment could not be cancelled: {reason}. Platform support steps in.",
+    )
+
+
+def _intercepted(d: dict[str, Any]) -> list[Notice]:
+    parcel = f"{d['carrier']} {d['tracking_no']}"
+    return _both(
+        f"快递已受理拦截({parcel},单号 {d['reference']}),包裹退回商家后即退款。",
+        f"The courier is bringing the parcel back ({parcel}, ref {d['reference']}); the refund follows its return.",
+    )
+
+
+def _interception_refused(d: dict[str, Any]) -> list[Notice]:
+    return _both(
+        f"快递未能拦截包裹({d['outcome']}),请买家签收后与商家协商,协商不成可申请平台介入。",
+        f"The courier could not intercept the parcel ({d['outcome']}): once it is delivered the merchant and the "
+        "buyer agree on the request, or ask the platform to step in.",
+    )
+
+
+def _interception_failed(d: dict[str, Any]) -> list[Notice]:
+    reason = str(d["reason"])[:200]
+    return _both(
+        f"拦截未成功:{reason}。平台客服将介入处理。", f"The interception failed: {reason}. Platform support steps in."
+    )
+
+
 CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     "reshipment_created": _reshipment_created,
     "reshipment_failed": _reshipment_failed,
+    "fulfilment_cancelled": _fulfilment_cancelled,
+    "fulfilment_cancel_failed": _cancel_failed,
+    "parcel_intercepted": _intercepted,
+    "interception_refused": _interception_refused,
+    "interception_failed": _interception_failed,
+    "interception_missed": lambda d: _both(
+        "包裹在拦截前已签收,请商家与买家协商处理。",
+        "The parcel was delivered before it could be stopped: the parties agree.",
+    ),
+    "intercept_requested": lambda d: [
+        (Party.BUYER, "商家已申请拦截包裹。", "The merchant asked the courier to stop the parcel.")
+    ],
 }
 
 

@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from rulebook import commands, deadlines, decide, exceptions, returns, transitions
 from rulebook.decisions import Decision
-from rulebook.enums import Action, CaseStatus, Outcome, Resolution, Role
+from rulebook.enums import Action, CaseStatus, Outcome, Resolution, Role, ShipmentState, ShipmentStep
 from rulebook.facts import CaseFacts
 from rulebook.returns import Stage
 from rulebook.timers import TimerId, refund_alert_after
@@ -33,10 +33,12 @@ from workflows.messages import (
     MoneyReceipt,
     Projection,
     StepRecord,
+    TrackingUpdate,
 )
 from workflows.remedy_messages import RemedyCall, RemedyReceipt
 from workflows.reshipment import Reshipment
 from workflows.returns import Goods, GoodsJourney
+from workflows.shipment_steps import CancelFulfilment, Interception, ParcelMove
 
 with workflow.unsafe.imports_passed_through():
     from activities.facts import FactsActivities
@@ -49,6 +51,8 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 MONEY_KINDS = {Outcome.REFUND: "refund", Outcome.PARTIAL_REFUND: "refund", Outcome.COUPON: "coupon"}
 REFUND_WATCH_PATCH = "refund-deadline-watch"  # cases opened before it never started T-REFUND's alert timer
 RESHIP_PATCH = "reship-carried-out"  # before it, a decided reshipment closed the case with nothing shipped
+SHIPMENT_STEP_PATCH = "shipment-step-carried-out"  # before it, a cancel or an interception was a label only
+INTERCEPT_RULE = "MERCHANT-INTERCEPT"
 
 
 @workflow.defn
@@ -71,6 +75,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._goods = Goods()  # return_refund and exchange: the goods' way back (workflows/returns.py)
         self._menu: tuple[Resolution, ...] = ()  # order exceptions: the §7 menu (workflows/exceptions.py)
         self._reshipment = Reshipment(case.case_id, case.order_id)  # workflows/reshipment.py
+        self._cancel = CancelFulfilment(case.case_id, case.order_id)  # workflows/shipment_steps.py
+        self._interception = Interception(case.case_id, case.order_id)
         self._lock = asyncio.Lock()
 
     @workflow.run
@@ -268,6 +274,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             await self._resolve(request)
         elif request.action == Action.EXTEND:
             await self._extend(request)
+        elif request.action == Action.INTERCEPT:
+            await self._merchant_intercepts(request)
 
     async def _accept_proposal(self, request: ActionRequest) -> None:
         proposal = self._proposal or {}
@@ -316,6 +324,12 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         if decision.outcome == Outcome.RESHIP and workflow.patched(RESHIP_PATCH):
             await self._reship(events)
             return
+        if decision.shipment_step is not None and workflow.patched(SHIPMENT_STEP_PATCH):
+            if decision.shipment_step == ShipmentStep.INTERCEPT_PARCEL:
+                await self._intercept(decision.amount_cents, events)
+                return
+            if not await self._cancel_fulfilment(events):
+                return
         goods_step = returns.after_grant(self._case.kind, decision.outcome, self._goods.stage)
         if goods_step is not None:
             await self._grant_goods(decision, goods_step, events)
@@ -345,6 +359,74 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         data = {**step.data, "case_status": self._status, "deadline": self._iso_deadline()}
         events.append(self._event(step.event_type, Role.SYSTEM, PLATFORM_ID, data))
         await self._record(*events, shipments=(step.parcel,) if step.parcel else ())
+
+    async def _cancel_fulfilment(self, events: list[EventDraft]) -> bool:
+        """The order is not shipped: its fulfilment is cancelled before the refund; refused → an agent, no refund."""
+        step = self._cancel.after(await self._carry_out(self._cancel.request()))
+        events.append(self._event(step.event_type, Role.SYSTEM, PLATFORM_ID, step.data))
+        if step.status == CaseStatus.IN_ARBITRATION:
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+            await self._record(*events)
+            return False
+        return True
+
+    async def _merchant_intercepts(self, request: ActionRequest) -> None:
+        """The merchant's `intercept` (refund_only, the parcel shipped and not delivered)."""
+        facts = await self._facts()
+        if facts.shipment != ShipmentState.IN_TRANSIT:
+            message = f"only a parcel in transit can be intercepted; the order's is {facts.shipment}"
+            raise ApplicationError(message, {"status": self._status}, type="invalid_state")
+        decision = Decision(
+            outcome=Outcome.REFUND,
+            amount_cents=self._refundable,
+            rules=(INTERCEPT_RULE,),
+            rationale_zh="商家拦截包裹,包裹退回后退款。",
+            rationale_en="The merchant intercepts the parcel; the refund follows its return.",
+            shipment_step=ShipmentStep.INTERCEPT_PARCEL,
+        )
+        asked = self._event("intercept_requested", request.role, request.actor_id, {"note": request.note})
+        await self._apply(decision, request.role, [asked], request.actor_id)
+
+    async def _intercept(self, refund_cents: int, events: list[EventDraft]) -> None:
+        """拦截: the courier is asked to bring the parcel back; the refund waits for its return."""
+        step = self._interception.after(await self._carry_out(self._interception.request(refund_cents)))
+        if step.parcel is not None:
+            self._goods.parcels[step.parcel.tracking_no] = step.parcel.direction
+            self._wait_on(step.status, self._case.timers.stall)
+        elif step.status == CaseStatus.AWAITING_MERCHANT:  # the delivered path: the parties negotiate
+            self._decision = None
+            self._wait_on(step.status, self._case.timers.merchant)
+        else:
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+        data = {**step.data, "case_status": self._status, "deadline": self._iso_deadline()}
+        events.append(self._event(step.event_type, Role.SYSTEM, PLATFORM_ID, data))
+        await self._record(*events, shipments=(step.parcel,) if step.parcel else ())
+
+    async def _on_intercepted_tracking(self, update: TrackingUpdate, event: EventDraft) -> None:
+        """A tracking event of the intercepted parcel: back with the merchant refunds once; delivered after all
+        goes the delivered path; anything else restarts T-STALL."""
+        if self._status != CaseStatus.RETURN_IN_TRANSIT:
+            await self._record(event)
+            return
+        move = self._interception.on_tracking(update.status)
+        if move == ParcelMove.MOVING:
+            self._wait_on(CaseStatus.RETURN_IN_TRANSIT, self._case.timers.stall)
+            await self._record(event)
+        elif move == ParcelMove.DELIVERED:
+            self._decision = None
+            self._wait_on(CaseStatus.AWAITING_MERCHANT, self._case.timers.merchant)
+            missed = {"tracking_no": update.tracking_no, "deadline": self._iso_deadline()}
+            await self._record(event, self._event("interception_missed", Role.SYSTEM, PLATFORM_ID, missed))
+        else:
+            events = [event]
+            receipt = await self._move_money("refund", self._interception.refund_cents, True, events)
+            if not receipt.complete:
+                await self._money_fell_short("refund", receipt, events)
+                return
+            events.append(self._event("refund_executed", Role.SYSTEM, PLATFORM_ID, dataclasses.asdict(receipt)))
+            self._close(CaseStatus.RESOLVED)
+            events.append(self._event("case_closed", Role.SYSTEM, PLATFORM_ID, {"status": self._status}))
+            await self._record(*events)
 
     async def _carry_out(self, call: RemedyCall) -> RemedyReceipt:
         """One fulfilment or courier call, done once for its business key (activities/remedies.py)."""

@@ -39,17 +39,19 @@ class Courier(Protocol):
 
 
 class FakeCourier:
-    """Stands in for the courier: accepts interceptions unless told otherwise (`intercept_outcome`), has a delivery
-    photo for numbers in `photos`, refuses keys in `refuse` for good, and counts real calls."""
+    """Stands in for the courier: accepts interceptions unless told otherwise for a tracking number
+    (`intercept_outcomes`), has a delivery photo for numbers in `photos`, refuses keys in `refuse` for good, and
+    counts real calls."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []
         self.refuse: set[str] = set()
-        self.intercept_outcome = InterceptOutcome.ACCEPTED
+        self.intercept_outcomes: dict[str, InterceptOutcome] = {}
         self.photos: set[str] = set()
 
     async def intercept(self, *, idempotency_key: str, carrier: str, tracking_no: str) -> Interception:
-        return Interception(self._reference("IC", idempotency_key), self.intercept_outcome)
+        outcome = self.intercept_outcomes.get(tracking_no, InterceptOutcome.ACCEPTED)
+        return Interception(self._reference("IC", idempotency_key), outcome)
 
     async def urge(self, *, idempotency_key: str, carrier: str, tracking_no: str) -> str:
         return self._reference("UR", idempotency_key)

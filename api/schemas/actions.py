@@ -87,6 +87,11 @@ class Resolve(Strict):
     evidence_ids: Ids = Field(default_factory=list)
 
 
+class Intercept(Strict):
+    action: Literal[Action.INTERCEPT]
+    note: Text | None = None
+
+
 class Escalate(Strict):
     action: Literal[Action.ESCALATE]
     reason: Text
@@ -130,7 +135,8 @@ ActionBody = Annotated[
     | Withdraw
     | Message
     | Decide
-    | Extend,
+    | Extend
+    | Intercept,
     Field(discriminator="action"),
 ]
 

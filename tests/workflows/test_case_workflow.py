@@ -133,6 +133,7 @@ async def test_an_order_not_yet_shipped_is_refunded_at_once(
     assert await event_types(sessions, case.case_id) == [
         "case_opened",
         "decision_made",
+        "fulfilment_cancelled",
         "refund_executed",
         "case_closed",
     ]
