@@ -75,8 +75,12 @@ class FakeFulfilment:
         if warehouse is None:
             stocked = [w for item in items for w, n in (await self.stock(sku=item.sku)).items() if n >= item.quantity]
             warehouse = stocked[0] if stocked else "WH-SH"
-        tracking_no = "SF" + uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key).hex[:12].upper()
-        return Shipped(reference, "SF", tracking_no, warehouse)
+        return Shipped(reference, "SF", self.tracking_no_for(idempotency_key), warehouse)
+
+    @staticmethod
+    def tracking_no_for(idempotency_key: str) -> str:
+        """The tracking number the fake gives the reshipment of this key (the same on every run)."""
+        return "SF" + uuid.uuid5(uuid.NAMESPACE_URL, idempotency_key).hex[:12].upper()
 
     async def stock(self, *, sku: str) -> dict[str, int]:
         self.calls.append(f"stock:{sku}")
