@@ -54,10 +54,13 @@ class RemedyActivities:
             return {"reference": await self._fulfilment.cancel(idempotency_key=key, order_id=call.order_id)}
         if call.action == A.RESHIP:
             items = [Item(i.sku, i.quantity) for i in call.items] or await self._case_items(call)
+            warehouse, stock = call.warehouse, None
+            if call.nearest_stock and warehouse is None:
+                warehouse, stock = await self._nearest_with_stock(items)
             shipped = await self._fulfilment.reship(
-                idempotency_key=key, order_id=call.order_id, items=items, warehouse=call.warehouse, fastest=call.fastest
+                idempotency_key=key, order_id=call.order_id, items=items, warehouse=warehouse, fastest=call.fastest
             )
-            return asdict(shipped)
+            return {**asdict(shipped), "fastest": call.fastest, **({"stock": stock} if stock else {})}
         if call.action == A.STOCK:
             return {"reference": "", "stock": await self._fulfilment.stock(sku=call.items[0].sku)}
         if call.action == A.TRANSFER:
@@ -78,6 +81,15 @@ class RemedyActivities:
             return {"reference": await self._courier.urge(idempotency_key=key, **parcel), **parcel}
         record = await self._courier.delivery_record(idempotency_key=key, **parcel)
         return {"reference": record.reference, "photo_ref": record.photo_ref, **parcel}
+
+    async def _nearest_with_stock(self, items: list[Item]) -> tuple[str, dict[str, dict[str, int]]]:
+        """The first warehouse (fulfilment lists the nearest first) with every item in stock, and what it found."""
+        stock = {item.sku: await self._fulfilment.stock(sku=item.sku) for item in items}
+        candidates = list(stock[items[0].sku]) if items else []
+        for warehouse in candidates:
+            if all(stock[item.sku].get(warehouse, 0) >= item.quantity for item in items):
+                return warehouse, stock
+        raise RemedyRefused(f"no warehouse has {', '.join(i.sku for i in items)} in stock")
 
     async def _parcel(self, call: RemedyCall) -> dict[str, str]:
         """The parcel the call names, else the order's own latest shipment (interception, urge, faster transport)."""

@@ -73,6 +73,13 @@ def _interception_failed(d: dict[str, Any]) -> list[Notice]:
     )
 
 
+def _remedy_failed(d: dict[str, Any]) -> list[Notice]:
+    reason = str(d["reason"])[:200]
+    return _both(
+        f"处理方案未能执行:{reason}。平台客服将介入处理。", f"The remedy failed: {reason}. Platform support steps in."
+    )
+
+
 CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     "reshipment_created": _reshipment_created,
     "reshipment_failed": _reshipment_failed,
@@ -85,6 +92,16 @@ CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
         "包裹在拦截前已签收,请商家与买家协商处理。",
         "The parcel was delivered before it could be stopped: the parties agree.",
     ),
+    "courier_urged": lambda d: _both(
+        f"已催促快递({d['carrier']} {d['tracking_no']},工单 {d['reference']})。",
+        f"The courier was urged ({d['carrier']} {d['tracking_no']}, ticket {d['reference']}).",
+    ),
+    "transport_upgraded": lambda d: _both(
+        f"包裹已改为更快的运输方式({d['tracking_no']},单号 {d['reference']})。",
+        f"The parcel was moved to a faster transport ({d['tracking_no']}, ref {d['reference']}).",
+    ),
+    "urge_failed": _remedy_failed,
+    "upgrade_transport_failed": _remedy_failed,
     "intercept_requested": lambda d: [
         (Party.BUYER, "商家已申请拦截包裹。", "The merchant asked the courier to stop the parcel.")
     ],

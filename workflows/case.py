@@ -37,6 +37,7 @@ from workflows.messages import (
 )
 from workflows.remedy_messages import RemedyCall, RemedyReceipt
 from workflows.reshipment import Reshipment
+from workflows.resolutions import ParcelRemedies
 from workflows.returns import Goods, GoodsJourney
 from workflows.shipment_steps import CancelFulfilment, Interception, ParcelMove
 
@@ -77,6 +78,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._reshipment = Reshipment(case.case_id, case.order_id)  # workflows/reshipment.py
         self._cancel = CancelFulfilment(case.case_id, case.order_id)  # workflows/shipment_steps.py
         self._interception = Interception(case.case_id, case.order_id)
+        self._parcel_remedies = ParcelRemedies(case.case_id, case.order_id)  # workflows/resolutions.py
         self._lock = asyncio.Lock()
 
     @workflow.run
@@ -347,9 +349,12 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         events.append(self._event("case_closed", Role.SYSTEM, PLATFORM_ID, {"status": self._status}))
         await self._record(*events)
 
-    async def _reship(self, events: list[EventDraft]) -> None:
-        """The goods go again through fulfilment; the case follows the new parcel until it is delivered."""
-        receipt = await self._carry_out(self._reshipment.request(fastest=self._urgent))
+    async def _reship(self, events: list[EventDraft], fastest: bool | None = None, nearest_stock: bool = False) -> None:
+        """The goods go again through fulfilment; the case follows the new parcel until it is delivered. An urgent
+        case (R-URGENT) ships the fastest way fulfilment offers from the nearest warehouse with stock."""
+        fastest = self._urgent if fastest is None else fastest
+        call = self._reshipment.request(fastest=fastest, nearest_stock=nearest_stock or fastest)
+        receipt = await self._carry_out(call)
         step = self._reshipment.after(receipt)
         if step.parcel is None:
             self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)

@@ -36,6 +36,7 @@ class RemedyCall:
     warehouse: str | None = None  # reship from; transfer to
     from_warehouse: str | None = None  # transfer
     fastest: bool = False  # reship: the fastest transport fulfilment offers
+    nearest_stock: bool = False  # reship: from the nearest warehouse with stock (fulfilment lists nearest first)
 
 
 class RemedyOutcome(StrEnum):

@@ -36,12 +36,14 @@ class Reshipment:
     order_id: str
     attempts: int = 0
 
-    def request(self, fastest: bool) -> RemedyCall:
-        """The next reshipment of the case's items (an urgent case asks for the fastest transport fulfilment
-        offers, from the nearest warehouse with stock); each attempt has its own business key."""
+    def request(self, fastest: bool, nearest_stock: bool = False) -> RemedyCall:
+        """The next reshipment of the case's items; `fastest`: the fastest transport fulfilment offers;
+        `nearest_stock`: from the nearest warehouse with stock of every item. Each attempt has its own key."""
         self.attempts += 1
         key = f"case-{self.case_id}:reship:{self.attempts}"
-        return RemedyCall(self.case_id, self.order_id, key, RemedyAction.RESHIP, fastest=fastest)
+        return RemedyCall(
+            self.case_id, self.order_id, key, RemedyAction.RESHIP, fastest=fastest, nearest_stock=nearest_stock
+        )
 
     @staticmethod
     def after(receipt: RemedyReceipt) -> ReshipStep:
