@@ -9,6 +9,7 @@ from models.ledger import LedgerEntry
 from models.notification import Notification
 from models.order import Order, Shipment, TrackingEventRow
 from models.remedy_call import RemedyCallRow
+from models.shop_settings import ShopSettings
 from models.timeline import CaseEvent
 
 metadata = SQLModel.metadata
@@ -23,6 +24,7 @@ __all__ = [
     "Order",
     "RemedyCallRow",
     "Shipment",
+    "ShopSettings",
     "TrackingEventRow",
     "metadata",
 ]
