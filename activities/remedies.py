@@ -62,7 +62,8 @@ class RemedyActivities:
             )
             return {**asdict(shipped), "fastest": call.fastest, **({"stock": stock} if stock else {})}
         if call.action == A.STOCK:
-            return {"reference": "", "stock": await self._fulfilment.stock(sku=call.items[0].sku)}
+            items = [Item(i.sku, i.quantity) for i in call.items] or await self._case_items(call)
+            return {"reference": "", "stock": {item.sku: await self._fulfilment.stock(sku=item.sku) for item in items}}
         if call.action == A.TRANSFER:
             item, source, target = call.items[0], str(call.from_warehouse), str(call.warehouse)
             reference = await self._fulfilment.transfer(

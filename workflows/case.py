@@ -22,6 +22,7 @@ from rulebook.returns import Stage
 from rulebook.timers import TimerId, refund_alert_after
 from workflows import search_attributes as sa
 from workflows.exceptions import ExceptionDesk
+from workflows.exchange_stock import ExchangeStock
 from workflows.messages import (
     PLATFORM_ID,
     ActionRequest,
@@ -52,6 +53,7 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 MONEY_KINDS = {Outcome.REFUND: "refund", Outcome.PARTIAL_REFUND: "refund", Outcome.COUPON: "coupon"}
 REFUND_WATCH_PATCH = "refund-deadline-watch"  # cases opened before it never started T-REFUND's alert timer
 RESHIP_PATCH = "reship-carried-out"  # before it, a decided reshipment closed the case with nothing shipped
+EXCHANGE_STOCK_PATCH = "exchange-stock-checked"  # before it, an exchange asked for the goods back unchecked
 SHIPMENT_STEP_PATCH = "shipment-step-carried-out"  # before it, a cancel or an interception was a label only
 INTERCEPT_RULE = "MERCHANT-INTERCEPT"
 
@@ -79,6 +81,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._cancel = CancelFulfilment(case.case_id, case.order_id)  # workflows/shipment_steps.py
         self._interception = Interception(case.case_id, case.order_id)
         self._parcel_remedies = ParcelRemedies(case.case_id, case.order_id)  # workflows/resolutions.py
+        self._exchange_stock = ExchangeStock(case.case_id, case.order_id)  # workflows/exchange_stock.py
         self._lock = asyncio.Lock()
 
     @workflow.run
@@ -334,6 +337,14 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
                 return
         goods_step = returns.after_grant(self._case.kind, decision.outcome, self._goods.stage)
         if goods_step is not None:
+            asks_goods_back = goods_step.status == CaseStatus.AWAITING_RETURN_SHIPMENT
+            if (
+                decision.outcome == Outcome.EXCHANGE
+                and asks_goods_back
+                and workflow.patched(EXCHANGE_STOCK_PATCH)
+                and not await self._replacement_in_stock(events)
+            ):
+                return
             await self._grant_goods(decision, goods_step, events)
             return
         if decision.outcome in MONEY_KINDS and decision.amount_cents > 0:
@@ -364,6 +375,25 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         data = {**step.data, "case_status": self._status, "deadline": self._iso_deadline()}
         events.append(self._event(step.event_type, Role.SYSTEM, PLATFORM_ID, data))
         await self._record(*events, shipments=(step.parcel,) if step.parcel else ())
+
+    async def _replacement_in_stock(self, events: list[EventDraft]) -> bool:
+        """Before the buyer sends the goods back for an exchange: is there a replacement anywhere? None → the buyer
+        is offered a refund instead (a proposal); a check refused for good → an agent."""
+        found = self._exchange_stock.after(await self._carry_out(self._exchange_stock.request()))
+        if found.in_stock:
+            events.append(self._event("stock_checked", Role.SYSTEM, PLATFORM_ID, {**found.data, "in_stock": True}))
+            return True
+        if found.failed:
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+            events.append(self._event("stock_check_failed", Role.SYSTEM, PLATFORM_ID, found.data))
+        else:
+            self._decision = None
+            self._proposal = self._exchange_stock.refund_offer(self._refundable)
+            self._wait_on(CaseStatus.AWAITING_BUYER, self._case.timers.buyer_reply)
+            events.append(self._event("stock_checked", Role.SYSTEM, PLATFORM_ID, {**found.data, "in_stock": False}))
+            events.append(self._event("proposal_made", Role.SYSTEM, PLATFORM_ID, dict(self._proposal)))
+        await self._record(*events)
+        return False
 
     async def _cancel_fulfilment(self, events: list[EventDraft]) -> bool:
         """The order is not shipped: its fulfilment is cancelled before the refund; refused → an agent, no refund."""
