@@ -80,6 +80,12 @@ def _remedy_failed(d: dict[str, Any]) -> list[Notice]:
     )
 
 
+def _evidence_requested(d: dict[str, Any]) -> list[Notice]:
+    to = Party.BUYER if d["from"] == Party.BUYER else Party.MERCHANT
+    what = str(d["what"])[:200]
+    return [(to, f"请在 {d['deadline']} 前提供:{what}。", f"Please provide by {d['deadline']}: {what}.")]
+
+
 CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     "reshipment_created": _reshipment_created,
     "reshipment_failed": _reshipment_failed,
@@ -102,6 +108,14 @@ CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     ),
     "urge_failed": _remedy_failed,
     "upgrade_transport_failed": _remedy_failed,
+    "evidence_requested": _evidence_requested,
+    "courier_delivery_record": lambda d: [
+        (
+            Party.MERCHANT,
+            f"快递派送记录:{'有签收照片 ' + str(d['photo_ref']) if d.get('photo_ref') else '无签收照片'}。",
+            f"The courier's delivery record: {'photo ' + str(d['photo_ref']) if d.get('photo_ref') else 'no photo'}.",
+        )
+    ],
     "intercept_requested": lambda d: [
         (Party.BUYER, "商家已申请拦截包裹。", "The merchant asked the courier to stop the parcel.")
     ],

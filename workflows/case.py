@@ -16,7 +16,7 @@ from temporalio.exceptions import ApplicationError
 
 from rulebook import commands, deadlines, decide, exceptions, returns, transitions
 from rulebook.decisions import Decision
-from rulebook.enums import Action, CaseStatus, Outcome, Resolution, Role, ShipmentState, ShipmentStep
+from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Resolution, Role, ShipmentState, ShipmentStep
 from rulebook.facts import CaseFacts
 from rulebook.returns import Stage
 from rulebook.timers import TimerId, refund_alert_after
@@ -36,6 +36,7 @@ from workflows.messages import (
     StepRecord,
     TrackingUpdate,
 )
+from workflows.not_received import NotReceived
 from workflows.remedy_messages import RemedyCall, RemedyReceipt
 from workflows.reshipment import Reshipment
 from workflows.resolutions import ParcelRemedies
@@ -53,6 +54,7 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 MONEY_KINDS = {Outcome.REFUND: "refund", Outcome.PARTIAL_REFUND: "refund", Outcome.COUPON: "coupon"}
 REFUND_WATCH_PATCH = "refund-deadline-watch"  # cases opened before it never started T-REFUND's alert timer
 RESHIP_PATCH = "reship-carried-out"  # before it, a decided reshipment closed the case with nothing shipped
+NOT_RECEIVED_PATCH = "not-received-gathers-proof"  # before it, nobody was asked for proof on opening
 EXCHANGE_STOCK_PATCH = "exchange-stock-checked"  # before it, an exchange asked for the goods back unchecked
 SHIPMENT_STEP_PATCH = "shipment-step-carried-out"  # before it, a cancel or an interception was a label only
 INTERCEPT_RULE = "MERCHANT-INTERCEPT"
@@ -82,6 +84,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._interception = Interception(case.case_id, case.order_id)
         self._parcel_remedies = ParcelRemedies(case.case_id, case.order_id)  # workflows/resolutions.py
         self._exchange_stock = ExchangeStock(case.case_id, case.order_id)  # workflows/exchange_stock.py
+        self._not_received = NotReceived(case.case_id, case.order_id)  # workflows/not_received.py
         self._lock = asyncio.Lock()
 
     @workflow.run
@@ -154,6 +157,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             alert = [self._exception_alert(facts, urgency.urgent, self._iso_deadline())]
         opened = self._event("case_opened", *opener, {**data, "deadline": self._iso_deadline()})
         decision = decide.on_open(facts)
+        if decision is None and self._case.kind == CaseKind.NOT_RECEIVED and workflow.patched(NOT_RECEIVED_PATCH):
+            alert += await self._gather_delivery_proof()
         if decision is None:
             await self._record(opened, *alert)
         else:
@@ -375,6 +380,11 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         data = {**step.data, "case_status": self._status, "deadline": self._iso_deadline()}
         events.append(self._event(step.event_type, Role.SYSTEM, PLATFORM_ID, data))
         await self._record(*events, shipments=(step.parcel,) if step.parcel else ())
+
+    async def _gather_delivery_proof(self) -> list[EventDraft]:
+        """not_received: the courier's delivery record, and both parties asked for what R-NOT-RECEIVED weighs."""
+        steps = self._not_received.after(await self._carry_out(self._not_received.request()), self._iso_deadline())
+        return [self._event(kind, Role.SYSTEM, PLATFORM_ID, data) for kind, data in steps]
 
     async def _replacement_in_stock(self, events: list[EventDraft]) -> bool:
         """Before the buyer sends the goods back for an exchange: is there a replacement anywhere? None → the buyer

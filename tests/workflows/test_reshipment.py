@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from activities.adapters.courier import FakeCourier
 from activities.adapters.fulfilment import FakeFulfilment
 from models.order import Shipment
 from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, ReasonCode, Role, TrackingStatus
@@ -127,3 +128,23 @@ async def test_an_accepted_reship_proposal_ships_through_fulfilment(
     assert reship_keys(fulfilment, case) == [f"case-{case.case_id}:reship:1"]
     (created,) = await events_of(sessions, case.case_id, "reshipment_created")
     assert await track(handle, created.data["tracking_no"], TrackingStatus.DELIVERED) == CaseStatus.RESOLVED
+
+
+async def test_a_not_received_case_opens_with_the_couriers_record_and_asks_both_parties_for_proof(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions, courier: FakeCourier
+) -> None:
+    order = await add_order(sessions)
+    async with sessions() as session:
+        parcel = (await session.exec(select(Shipment).where(Shipment.order_id == order.order_id))).one()
+    courier.photos.add(parcel.tracking_no)
+    case = await add_case(sessions, order, kind=CaseKind.NOT_RECEIVED)
+    handle = await start(time_skipping_env, task_queue, case)
+
+    [record] = await events_of(sessions, case.case_id, "courier_delivery_record")
+    assert (record.data["photo_ref"], record.data["tracking_no"]) == (f"photo-{parcel.tracking_no}", parcel.tracking_no)
+    assert record.data["reference"].startswith("DR-") and record.data["evidence"] == "system"
+    asked = await events_of(sessions, case.case_id, "evidence_requested")
+    assert [e.data["from"] for e in asked] == [Party.BUYER, Party.MERCHANT]
+    assert any("取件码" in m for m in await messages_to(sessions, case.case_id, Party.BUYER))
+    assert courier.calls.count(f"case-{case.case_id}:delivery_record:1") == 1
+    await handle.execute_update(CaseWorkflow.act, ActionRequest(Action.WITHDRAW, Role.BUYER, case.buyer_id))
