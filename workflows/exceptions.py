@@ -1,9 +1,11 @@
 """Order exceptions (`logistics_stalled`, `missed_shipment`, `oversold`), as a mixin of the case workflow.
 
 The scan (`workflows/scans.py`) opens the case for the system; the merchant is alerted with the facts and picks
-`resolve {resolution, coupon_cents?, note?, evidence_ids?}` from the §7 menu. `rulebook.exceptions.plan` says what
-the choice executes: a coupon once (`case-<id>:coupon:N`), a reshipment recorded as an instruction to the merchant
-with the merchant's note and proof. Silence for T-MERCHANT is R-TIMEOUT, as for every kind (`workflows/case.py`).
+`resolve {resolution, coupon_cents?, amount_cents?, note?, evidence_ids?}` from the §7 menu. `rulebook.exceptions.plan`
+says what the choice executes: the courier urged, a coupon once (`case-<id>:coupon:N`), the difference refunded, a
+reshipment through fulfilment or a faster transport (`workflows/resolutions.py`); histories from before
+`resolutions-carried-out` recorded the reshipment as an instruction only. Silence for T-MERCHANT is R-TIMEOUT, as
+for every kind (`workflows/case.py`).
 """
 
 import dataclasses
