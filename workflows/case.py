@@ -37,7 +37,7 @@ from workflows.messages import (
     TrackingUpdate,
 )
 from workflows.not_received import NotReceived
-from workflows.remedy_messages import RemedyCall, RemedyReceipt
+from workflows.remedy_messages import RemedyAction, RemedyCall, RemedyReceipt
 from workflows.reshipment import Reshipment
 from workflows.resolutions import ParcelRemedies
 from workflows.returns import Goods, GoodsJourney
@@ -54,6 +54,7 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 MONEY_KINDS = {Outcome.REFUND: "refund", Outcome.PARTIAL_REFUND: "refund", Outcome.COUPON: "coupon"}
 REFUND_WATCH_PATCH = "refund-deadline-watch"  # cases opened before it never started T-REFUND's alert timer
 RESHIP_PATCH = "reship-carried-out"  # before it, a decided reshipment closed the case with nothing shipped
+STALL_URGE_PATCH = "stall-urges-courier"  # before it, R-STALL paid its coupon and nobody urged the courier
 NOT_RECEIVED_PATCH = "not-received-gathers-proof"  # before it, nobody was asked for proof on opening
 EXCHANGE_STOCK_PATCH = "exchange-stock-checked"  # before it, an exchange asked for the goods back unchecked
 SHIPMENT_STEP_PATCH = "shipment-step-carried-out"  # before it, a cancel or an interception was a label only
@@ -352,6 +353,13 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
                 return
             await self._grant_goods(decision, goods_step, events)
             return
+        if (
+            Resolution.URGE_COURIER_COUPON in decision.resolutions
+            and self._case.kind == CaseKind.LOGISTICS_STALLED
+            and workflow.patched(STALL_URGE_PATCH)
+            and not await self._parcel_remedy(RemedyAction.URGE, events)
+        ):
+            return  # R-STALL: the courier is urged before the coupon; refused for good → an agent
         if decision.outcome in MONEY_KINDS and decision.amount_cents > 0:
             kind = MONEY_KINDS[decision.outcome]
             may_cap = decision.outcome != Outcome.PARTIAL_REFUND  # a named partial amount is paid whole or not at all

@@ -173,5 +173,5 @@ async def test_merchant_silence_on_a_stall_is_r_timeout_paying_the_r_stall_coupo
     assert (entry.kind, entry.amount_cents) == ("coupon", 500)
     assert paid(payments, stall_case.case_id) == [entry.business_key]
     types = await event_types(sessions, stall_case.case_id)
-    assert types[2:] == ["deadline_passed", "decision_made", "coupon_issued", "case_closed"]
+    assert types[2:] == ["deadline_passed", "decision_made", "courier_urged", "coupon_issued", "case_closed"]
     assert missed_case.awaiting == "agent" and await ledger(sessions, missed_case.case_id) == []
