@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     payments_api_key: SecretStr | None = None
     payments_timeout: Duration = timedelta(seconds=10)  # per phase (connect, read); well under the activity's 30 s
     reconcile_every: Duration = timedelta(minutes=10)  # the schedule that closes case rows whose workflow ended
+    # The warehouses and the courier that carry out remedies (activities/adapters/): fakes only in development.
+    fulfilment: Literal["fake", "http"] = "fake"
+    fulfilment_url: AnyHttpUrl | None = None
+    fulfilment_api_key: SecretStr | None = None
+    courier: Literal["fake", "http"] = "fake"
+    courier_url: AnyHttpUrl | None = None
+    courier_api_key: SecretStr | None = None
+    remedies_timeout: Duration = timedelta(seconds=10)
 
     t_merchant: Duration = DEFAULTS[TimerId.T_MERCHANT]
     t_buyer_ship: Duration = DEFAULTS[TimerId.T_BUYER_SHIP]
@@ -91,6 +99,13 @@ class Settings(BaseSettings):
     def _payments_url_for_http(self) -> "Settings":
         if self.payments == "http" and self.payments_url is None:
             raise ValueError("AFTERSALES_PAYMENTS_URL is required when AFTERSALES_PAYMENTS=http")
+        return self
+
+    @model_validator(mode="after")
+    def _remedy_urls_for_http(self) -> "Settings":
+        for service, url in (("fulfilment", self.fulfilment_url), ("courier", self.courier_url)):
+            if getattr(self, service) == "http" and url is None:
+                raise ValueError(f"AFTERSALES_{service.upper()}_URL is required when AFTERSALES_{service.upper()}=http")
         return self
 
     @property

@@ -24,12 +24,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.adapters.courier import Courier, FakeCourier
+from activities.adapters.fulfilment import FakeFulfilment, Fulfilment
 from activities.adapters.payments import PaymentProvider
+from activities.adapters.remedy_selection import FakeRemediesRefused, courier_service, fulfilment_service
 from activities.adapters.selection import FakePaymentsRefused, payment_provider
 from activities.closing import CaseCloser
 from activities.facts import FactsActivities
 from activities.payments import MoneyActivities
 from activities.recording import CaseRecorder
+from activities.remedies import RemedyActivities
 from activities.scans import ScanActivities
 from models.db import create_engine, session_factory
 from rulebook.deadlines import DeadlinePolicy
@@ -57,15 +61,18 @@ def build_worker(
     timers: Timers | None = None,
     thresholds: Thresholds | None = None,
     deadlines: DeadlinePolicy | None = None,
+    fulfilment: Fulfilment | None = None,
+    courier: Courier | None = None,
 ) -> Worker:
     """`timers`, `thresholds` and `deadlines` are what the exception scan opens its cases with (the API's come from
-    settings)."""
+    settings); without `fulfilment` and `courier`, the fakes (tests)."""
     scans = ScanActivities(sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines)
     closer = CaseCloser(sessions, client)
     activities: list[Callable[..., Any]] = [
         CaseRecorder(sessions).record_step,
         FactsActivities(sessions).load_case_facts,
         MoneyActivities(sessions, provider).move_money,
+        RemedyActivities(sessions, fulfilment or FakeFulfilment(), courier or FakeCourier()).carry_out,
         scans.open_exception_cases,
         closer.close_cancelled,
         closer.repair_orphans,
@@ -130,11 +137,17 @@ async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) 
 async def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
-    async with payment_provider(settings) as provider:  # first: a worker that cannot pay never starts
-        await serve(settings, provider)
+    async with (  # first: a worker that cannot pay, ship or reach the courier never starts
+        payment_provider(settings) as provider,
+        fulfilment_service(settings) as fulfilment,
+        courier_service(settings) as courier,
+    ):
+        await serve(settings, provider, fulfilment, courier)
 
 
-async def serve(settings: Settings, provider: PaymentProvider) -> None:
+async def serve(
+    settings: Settings, provider: PaymentProvider, fulfilment: Fulfilment | None = None, courier: Courier | None = None
+) -> None:
     engine = create_engine(settings.database_url)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     sessions = session_factory(engine)
@@ -147,6 +160,8 @@ async def serve(settings: Settings, provider: PaymentProvider) -> None:
         settings.case_timers(),
         settings.case_thresholds(),
         settings.case_deadlines(),
+        fulfilment,
+        courier,
     )
     if settings.scans:
         await ensure_scan_schedule(client, settings.task_queue, settings.t_missed)
@@ -164,5 +179,5 @@ async def serve(settings: Settings, provider: PaymentProvider) -> None:
 if __name__ == "__main__":
     try:
         asyncio.run(main())
-    except FakePaymentsRefused as refused:
+    except (FakePaymentsRefused, FakeRemediesRefused) as refused:
         raise SystemExit(f"worker: {refused}") from None

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from activities import deadline_notices
+from activities import deadline_notices, remedy_notices
 from models.notification import TEXT_MAX
 from rulebook.enums import Party
 from rulebook.labels import EVIDENCE_ZH, OUTCOME_EN, OUTCOME_ZH, RESOLUTION_ZH, WHO_ZH, plain_en, word
@@ -306,7 +306,7 @@ CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
 
 def notices_for(event_type: str, data: dict[str, Any]) -> list[Notice]:
     render = CATALOG.get(event_type)
-    notices = render(data) if render else []
+    notices = render(data) if render else [Notice(*n) for n in remedy_notices.render(event_type, data)]
     return [Notice(n.to, _fit(n.zh), _fit(n.en)) for n in notices]
 
 

@@ -58,18 +58,24 @@ class CaseRecorder:
 
 
 async def _register(session: AsyncSession, case: Case, parcel: CaseShipment) -> None:
-    """Stores the case's parcel once (a retried step finds it there); a number already known is left as it is."""
-    known = select(Shipment.id).where(Shipment.carrier == parcel.carrier, Shipment.tracking_no == parcel.tracking_no)
-    if (await session.exec(known)).first() is None:
-        session.add(
-            Shipment(
-                order_id=case.order_id,
-                case_id=case.case_id,
-                direction=parcel.direction,
-                carrier=parcel.carrier,
-                tracking_no=parcel.tracking_no,
-            )
+    """Stores the case's parcel once (a retried step finds it there). A number already known is left as it is, but
+    the order's own parcel, intercepted for the case, becomes the case's so the logistics feed forwards its events."""
+    known = select(Shipment).where(Shipment.carrier == parcel.carrier, Shipment.tracking_no == parcel.tracking_no)
+    shipment = (await session.exec(known)).first()
+    if shipment is not None:
+        if shipment.case_id is None and shipment.order_id == case.order_id:
+            shipment.case_id = case.case_id
+            session.add(shipment)
+        return
+    session.add(
+        Shipment(
+            order_id=case.order_id,
+            case_id=case.case_id,
+            direction=parcel.direction,
+            carrier=parcel.carrier,
+            tracking_no=parcel.tracking_no,
         )
+    )
 
 
 def append(session: AsyncSession, case: Case, seq: int, draft: EventDraft) -> CaseEvent:

@@ -12,7 +12,19 @@ from temporalio.client import Client
 
 from api.body_limit import BodyLimit
 from api.errors import ERROR_RESPONSES, install_error_handlers
-from api.routes import agent, cases, evidence, facts, health, logistics, notifications, orders, resolutions, timeline
+from api.routes import (
+    agent,
+    cases,
+    evidence,
+    facts,
+    health,
+    logistics,
+    notifications,
+    orders,
+    resolutions,
+    shops,
+    timeline,
+)
 from api.services import Services
 from api.text import nul_free_parameters
 from models.db import create_engine, session_factory
@@ -49,7 +61,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     app.state.settings = settings
     app.add_middleware(BodyLimit, file_max_bytes=settings.evidence_max_bytes)
     install_error_handlers(app)
-    routers = (orders, logistics, cases, evidence, timeline, facts, resolutions, notifications, agent, health)
+    routers = (orders, logistics, cases, evidence, timeline, facts, resolutions, notifications, agent, shops, health)
     for module in routers:
         app.include_router(module.router)
     return app

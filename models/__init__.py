@@ -8,6 +8,8 @@ from models.idempotency import IdempotencyRecord
 from models.ledger import LedgerEntry
 from models.notification import Notification
 from models.order import Order, Shipment, TrackingEventRow
+from models.remedy_call import RemedyCallRow
+from models.shop_settings import ShopSettings
 from models.timeline import CaseEvent
 
 metadata = SQLModel.metadata
@@ -20,7 +22,9 @@ __all__ = [
     "LedgerEntry",
     "Notification",
     "Order",
+    "RemedyCallRow",
     "Shipment",
+    "ShopSettings",
     "TrackingEventRow",
     "metadata",
 ]

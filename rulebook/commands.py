@@ -13,10 +13,8 @@ NEEDS_AMOUNT = frozenset({Outcome.PARTIAL_REFUND, Outcome.COUPON})  # proposed o
 
 
 def carried_out(kind: CaseKind, outcome: Outcome) -> bool:
-    """Whether a party may choose `outcome` on a `kind` case: goods move only on return and exchange cases, and
-    no reshipment can be made yet, so such a choice is refused rather than closed as resolved with nothing done."""
-    if outcome == Outcome.RESHIP:
-        return False
+    """Whether a party may choose `outcome` on a `kind` case: goods come back only on return and exchange cases; a
+    reshipment goes through fulfilment on any case (workflows/reshipment.py)."""
     if outcome in (Outcome.EXCHANGE, Outcome.RETURN_REFUND):
         return kind in (CaseKind.RETURN_REFUND, CaseKind.EXCHANGE)
     return True

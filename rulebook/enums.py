@@ -69,6 +69,7 @@ class Action(StrEnum):
     MESSAGE = "message"
     DECIDE = "decide"
     EXTEND = "extend"  # the merchant's one extension of the running deadline (rulebook/deadlines.py)
+    INTERCEPT = "intercept"  # refund_only, parcel in transit: the courier brings it back (workflows/shipment_steps.py)
 
 
 class Outcome(StrEnum):

@@ -18,13 +18,14 @@ from temporalio.exceptions import ApplicationError
 from rulebook import commands, deadlines, decide, exceptions, returns, transitions
 from rulebook import override as overriding
 from rulebook.decisions import Decision
-from rulebook.enums import Action, CaseStatus, Outcome, Resolution, Role
+from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Resolution, Role, ShipmentState, ShipmentStep
 from rulebook.facts import CaseFacts
 from rulebook.returns import Stage
 from rulebook.timers import TimerId, refund_alert_after
 from workflows import agent_desk, ending, visibility
 from workflows import search_attributes as sa
 from workflows.exceptions import ExceptionDesk
+from workflows.exchange_stock import ExchangeStock
 from workflows.messages import (
     PLATFORM_ID,
     ActionRequest,
@@ -37,8 +38,14 @@ from workflows.messages import (
     MoneyReceipt,
     Projection,
     StepRecord,
+    TrackingUpdate,
 )
+from workflows.not_received import NotReceived
+from workflows.remedy_messages import RemedyAction, RemedyCall, RemedyReceipt
+from workflows.reshipment import Reshipment
+from workflows.resolutions import ParcelRemedies
 from workflows.returns import Goods, GoodsJourney
+from workflows.shipment_steps import CancelFulfilment, Interception, ParcelMove
 from workflows.story import CaseStory, View, details
 
 with workflow.unsafe.imports_passed_through():
@@ -46,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.facts import FactsActivities
     from activities.payments import MoneyActivities
     from activities.recording import CaseRecorder
+    from activities.remedies import RemedyActivities
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 MONEY_HEARTBEAT_TIMEOUT = timedelta(seconds=5)  # a worker that dies mid-payment is noticed in 5 s, not 30 s (WF-04)
@@ -53,6 +61,12 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 MONEY_KINDS = {Outcome.REFUND: "refund", Outcome.PARTIAL_REFUND: "refund", Outcome.COUPON: "coupon"}
 OVERRIDE_PATCH = "override-window"  # cases closed before it completed at once, with no window to override in
 REFUND_WATCH_PATCH = "refund-deadline-watch"  # cases opened before it never started T-REFUND's alert timer
+RESHIP_PATCH = "reship-carried-out"  # before it, a decided reshipment closed the case with nothing shipped
+STALL_URGE_PATCH = "stall-urges-courier"  # before it, R-STALL paid its coupon and nobody urged the courier
+NOT_RECEIVED_PATCH = "not-received-gathers-proof"  # before it, nobody was asked for proof on opening
+EXCHANGE_STOCK_PATCH = "exchange-stock-checked"  # before it, an exchange asked for the goods back unchecked
+SHIPMENT_STEP_PATCH = "shipment-step-carried-out"  # before it, a cancel or an interception was a label only
+INTERCEPT_RULE = "MERCHANT-INTERCEPT"
 
 
 @workflow.defn
@@ -74,6 +88,12 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._opened = False
         self._goods = Goods()  # return_refund and exchange: the goods' way back (workflows/returns.py)
         self._menu: tuple[Resolution, ...] = ()  # order exceptions: the §7 menu (workflows/exceptions.py)
+        self._reshipment = Reshipment(case.case_id, case.order_id)  # workflows/reshipment.py
+        self._cancel = CancelFulfilment(case.case_id, case.order_id)  # workflows/shipment_steps.py
+        self._interception = Interception(case.case_id, case.order_id)
+        self._parcel_remedies = ParcelRemedies(case.case_id, case.order_id)  # workflows/resolutions.py
+        self._exchange_stock = ExchangeStock(case.case_id, case.order_id)  # workflows/exchange_stock.py
+        self._not_received = NotReceived(case.case_id, case.order_id)  # workflows/not_received.py
         self._lock = asyncio.Lock()
         self._closed_at: datetime | None = None  # when the case reached a final status (the override window's start)
         self._overridden = False
@@ -292,6 +312,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             alert = [self._exception_alert(facts, urgency.urgent, self._iso_deadline())]
         opened = self._event("case_opened", *opener, {**data, "deadline": self._iso_deadline()})
         decision = decide.on_open(facts)
+        if decision is None and self._case.kind == CaseKind.NOT_RECEIVED and workflow.patched(NOT_RECEIVED_PATCH):
+            alert += await self._gather_delivery_proof()
         if decision is None:
             await self._record(opened, *alert)
         else:
@@ -420,6 +442,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             await self._resolve(request)
         elif request.action == Action.EXTEND:
             await self._extend(request)
+        elif request.action == Action.INTERCEPT:
+            await self._merchant_intercepts(request)
 
     async def _accept_proposal(self, request: ActionRequest) -> None:
         proposal = self._proposal or {}
@@ -465,10 +489,34 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             "rationale": decision.rationale_zh,
             "rationale_en": decision.rationale_en,
         }
+        if decision.outcome == Outcome.RESHIP and workflow.patched(RESHIP_PATCH):
+            await self._reship(events)
+            return
+        if decision.shipment_step is not None and workflow.patched(SHIPMENT_STEP_PATCH):
+            if decision.shipment_step == ShipmentStep.INTERCEPT_PARCEL:
+                await self._intercept(decision.amount_cents, events)
+                return
+            if not await self._cancel_fulfilment(events):
+                return
         goods_step = returns.after_grant(self._case.kind, decision.outcome, self._goods.stage)
         if goods_step is not None:
+            asks_goods_back = goods_step.status == CaseStatus.AWAITING_RETURN_SHIPMENT
+            if (
+                decision.outcome == Outcome.EXCHANGE
+                and asks_goods_back
+                and workflow.patched(EXCHANGE_STOCK_PATCH)
+                and not await self._replacement_in_stock(events)
+            ):
+                return
             await self._grant_goods(decision, goods_step, events)
             return
+        if (
+            Resolution.URGE_COURIER_COUPON in decision.resolutions
+            and self._case.kind == CaseKind.LOGISTICS_STALLED
+            and workflow.patched(STALL_URGE_PATCH)
+            and not await self._parcel_remedy(RemedyAction.URGE, events)
+        ):
+            return  # R-STALL: the courier is urged before the coupon; refused for good → an agent
         if decision.outcome in MONEY_KINDS and decision.amount_cents > 0:
             kind = MONEY_KINDS[decision.outcome]
             may_cap = decision.outcome != Outcome.PARTIAL_REFUND  # a named partial amount is paid whole or not at all
@@ -481,6 +529,120 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._close(transitions.status_after(decision.outcome))
         events.append(self._event("case_closed", Role.SYSTEM, PLATFORM_ID, {"status": self._status}))
         await self._record(*events)
+
+    async def _reship(self, events: list[EventDraft], fastest: bool | None = None, nearest_stock: bool = False) -> None:
+        """The goods go again through fulfilment; the case follows the new parcel until it is delivered. An urgent
+        case (R-URGENT) ships the fastest way fulfilment offers from the nearest warehouse with stock."""
+        fastest = self._urgent if fastest is None else fastest
+        call = self._reshipment.request(fastest=fastest, nearest_stock=nearest_stock or fastest)
+        receipt = await self._carry_out(call)
+        step = self._reshipment.after(receipt)
+        if step.parcel is None:
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+        else:
+            self._goods.parcels[step.parcel.tracking_no] = step.parcel.direction
+            self._wait_on(step.status, self._case.timers.stall)
+        data = {**step.data, "case_status": self._status, "deadline": self._iso_deadline()}
+        events.append(self._event(step.event_type, Role.SYSTEM, PLATFORM_ID, data))
+        await self._record(*events, shipments=(step.parcel,) if step.parcel else ())
+
+    async def _gather_delivery_proof(self) -> list[EventDraft]:
+        """not_received: the courier's delivery record, and both parties asked for what R-NOT-RECEIVED weighs."""
+        steps = self._not_received.after(await self._carry_out(self._not_received.request()), self._iso_deadline())
+        return [self._event(kind, Role.SYSTEM, PLATFORM_ID, data) for kind, data in steps]
+
+    async def _replacement_in_stock(self, events: list[EventDraft]) -> bool:
+        """Before the buyer sends the goods back for an exchange: is there a replacement anywhere? None → the buyer
+        is offered a refund instead (a proposal); a check refused for good → an agent."""
+        found = self._exchange_stock.after(await self._carry_out(self._exchange_stock.request()))
+        if found.in_stock:
+            events.append(self._event("stock_checked", Role.SYSTEM, PLATFORM_ID, {**found.data, "in_stock": True}))
+            return True
+        if found.failed:
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+            events.append(self._event("stock_check_failed", Role.SYSTEM, PLATFORM_ID, found.data))
+        else:
+            self._decision = None
+            self._proposal = self._exchange_stock.refund_offer(self._refundable)
+            self._wait_on(CaseStatus.AWAITING_BUYER, self._case.timers.buyer_reply)
+            events.append(self._event("stock_checked", Role.SYSTEM, PLATFORM_ID, {**found.data, "in_stock": False}))
+            events.append(self._event("proposal_made", Role.SYSTEM, PLATFORM_ID, dict(self._proposal)))
+        await self._record(*events)
+        return False
+
+    async def _cancel_fulfilment(self, events: list[EventDraft]) -> bool:
+        """The order is not shipped: its fulfilment is cancelled before the refund; refused → an agent, no refund."""
+        step = self._cancel.after(await self._carry_out(self._cancel.request()))
+        events.append(self._event(step.event_type, Role.SYSTEM, PLATFORM_ID, step.data))
+        if step.status == CaseStatus.IN_ARBITRATION:
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+            await self._record(*events)
+            return False
+        return True
+
+    async def _merchant_intercepts(self, request: ActionRequest) -> None:
+        """The merchant's `intercept` (refund_only, the parcel shipped and not delivered)."""
+        facts = await self._facts()
+        if facts.shipment != ShipmentState.IN_TRANSIT:
+            message = f"only a parcel in transit can be intercepted; the order's is {facts.shipment}"
+            raise ApplicationError(message, {"status": self._status}, type="invalid_state")
+        decision = Decision(
+            outcome=Outcome.REFUND,
+            amount_cents=self._refundable,
+            rules=(INTERCEPT_RULE,),
+            rationale_zh="商家拦截包裹,包裹退回后退款。",
+            rationale_en="The merchant intercepts the parcel; the refund follows its return.",
+            shipment_step=ShipmentStep.INTERCEPT_PARCEL,
+        )
+        asked = self._event("intercept_requested", request.role, request.actor_id, {"note": request.note})
+        await self._apply(decision, request.role, [asked], request.actor_id)
+
+    async def _intercept(self, refund_cents: int, events: list[EventDraft]) -> None:
+        """拦截: the courier is asked to bring the parcel back; the refund waits for its return."""
+        step = self._interception.after(await self._carry_out(self._interception.request(refund_cents)))
+        if step.parcel is not None:
+            self._goods.parcels[step.parcel.tracking_no] = step.parcel.direction
+            self._wait_on(step.status, self._case.timers.stall)
+        elif step.status == CaseStatus.AWAITING_MERCHANT:  # the delivered path: the parties negotiate
+            self._decision = None
+            self._wait_on(step.status, self._case.timers.merchant)
+        else:
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+        data = {**step.data, "case_status": self._status, "deadline": self._iso_deadline()}
+        events.append(self._event(step.event_type, Role.SYSTEM, PLATFORM_ID, data))
+        await self._record(*events, shipments=(step.parcel,) if step.parcel else ())
+
+    async def _on_intercepted_tracking(self, update: TrackingUpdate, event: EventDraft) -> None:
+        """A tracking event of the intercepted parcel: back with the merchant refunds once; delivered after all
+        goes the delivered path; anything else restarts T-STALL."""
+        if self._status != CaseStatus.RETURN_IN_TRANSIT:
+            await self._record(event)
+            return
+        move = self._interception.on_tracking(update.status)
+        if move == ParcelMove.MOVING:
+            self._wait_on(CaseStatus.RETURN_IN_TRANSIT, self._case.timers.stall)
+            await self._record(event)
+        elif move == ParcelMove.DELIVERED:
+            self._decision = None
+            self._wait_on(CaseStatus.AWAITING_MERCHANT, self._case.timers.merchant)
+            missed = {"tracking_no": update.tracking_no, "deadline": self._iso_deadline()}
+            await self._record(event, self._event("interception_missed", Role.SYSTEM, PLATFORM_ID, missed))
+        else:
+            events = [event]
+            receipt = await self._move_money("refund", self._interception.refund_cents, True, events)
+            if not receipt.complete:
+                await self._money_fell_short("refund", receipt, events)
+                return
+            events.append(self._event("refund_executed", Role.SYSTEM, PLATFORM_ID, dataclasses.asdict(receipt)))
+            self._close(CaseStatus.RESOLVED)
+            events.append(self._event("case_closed", Role.SYSTEM, PLATFORM_ID, {"status": self._status}))
+            await self._record(*events)
+
+    async def _carry_out(self, call: RemedyCall) -> RemedyReceipt:
+        """One fulfilment or courier call, done once for its business key (activities/remedies.py)."""
+        return await workflow.execute_activity_method(
+            RemedyActivities.carry_out, call, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+        )
 
     async def _move_money(
         self, kind: str, amount_cents: int, may_cap: bool = True, pending: list[EventDraft] | None = None

@@ -1,9 +1,11 @@
 """Order exceptions (`logistics_stalled`, `missed_shipment`, `oversold`), as a mixin of the case workflow.
 
 The scan (`workflows/scans.py`) opens the case for the system; the merchant is alerted with the facts and picks
-`resolve {resolution, coupon_cents?, note?, evidence_ids?}` from the §7 menu. `rulebook.exceptions.plan` says what
-the choice executes: a coupon once (`case-<id>:coupon:N`), a reshipment recorded as an instruction to the merchant
-with the merchant's note and proof. Silence for T-MERCHANT is R-TIMEOUT, as for every kind (`workflows/case.py`).
+`resolve {resolution, coupon_cents?, amount_cents?, note?, evidence_ids?}` from the §7 menu. `rulebook.exceptions.plan`
+says what the choice executes: the courier urged, a coupon once (`case-<id>:coupon:N`), the difference refunded, a
+reshipment through fulfilment or a faster transport (`workflows/resolutions.py`); histories from before
+`resolutions-carried-out` recorded the reshipment as an instruction only. Silence for T-MERCHANT is R-TIMEOUT, as
+for every kind (`workflows/case.py`).
 """
 
 import dataclasses
@@ -11,6 +13,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from rulebook import exceptions, ranking
@@ -18,9 +21,18 @@ from rulebook.enums import CaseStatus, Party, Resolution, Role
 from rulebook.facts import CaseFacts
 from rulebook.rules.shipment import stalled_event
 from workflows.messages import PLATFORM_ID, ActionRequest, CaseShipment, EventDraft
+from workflows.remedy_messages import RemedyAction
+from workflows.resolutions import ParcelRemedies
 
 if TYPE_CHECKING:
+    from datetime import timedelta as Wait
+
     from workflows.messages import CaseInput, MoneyReceipt
+    from workflows.remedy_messages import RemedyCall, RemedyReceipt
+
+RESOLUTIONS_PATCH = "resolutions-carried-out"  # before it, reshipments and faster transport were instructions only
+FASTEST = frozenset({Resolution.SAME_DAY_LOCAL_RESHIP, Resolution.EMERGENCY_TRANSFER})
+FROM_NEAREST_STOCK = frozenset({Resolution.EMERGENCY_TRANSFER, Resolution.SAME_DAY_LOCAL_RESHIP})
 
 
 class ExceptionDesk:
@@ -29,7 +41,13 @@ class ExceptionDesk:
         _status: CaseStatus
         _decision: dict[str, object] | None
         _menu: tuple[Resolution, ...]
+        _parcel_remedies: ParcelRemedies
 
+        def _wait_on(self, status: CaseStatus, wait: Wait) -> None: ...
+        async def _carry_out(self, call: RemedyCall) -> RemedyReceipt: ...
+        async def _reship(
+            self, events: list[EventDraft], fastest: bool | None = None, nearest_stock: bool = False
+        ) -> None: ...
         def _close(self, status: CaseStatus) -> None: ...
         def _event(self, type: str, role: Role, actor_id: str, data: Mapping[str, object]) -> EventDraft: ...
         async def _record(self, *events: EventDraft, shipments: tuple[CaseShipment, ...] = ()) -> None: ...
@@ -67,14 +85,17 @@ class ExceptionDesk:
         if resolution is None or resolution not in self._menu:
             message = f"{resolution} is not on the menu of this case: {', '.join(self._menu) or 'none'}"
             raise ApplicationError(message, {"status": self._status}, type="invalid_request")
-        if not exceptions.executable(resolution):
-            message = f"{resolution} cannot be carried out yet"
+        if exceptions.needs_amount(resolution) and not request.amount_cents:
+            message = f"{resolution} needs amount_cents: the difference to refund"
             raise ApplicationError(message, {"status": self._status}, type="invalid_request")
 
     async def _resolve(self, request: ActionRequest) -> None:
-        """The merchant's choice, executed once: its coupon paid, its reshipment recorded as an instruction."""
+        """The merchant's choice, executed once: the courier urged, its coupon paid, the difference refunded, the
+        goods reshipped (the case then follows the parcel) or moved to a faster transport."""
         assert request.resolution is not None
-        chosen = exceptions.plan(request.resolution, request.coupon_cents, self._case.thresholds)
+        carried = workflow.patched(RESOLUTIONS_PATCH)
+        thresholds = self._case.thresholds
+        chosen = exceptions.plan(request.resolution, request.coupon_cents, thresholds, request.amount_cents)
         decision, role, actor_id = chosen.decision, request.role, request.actor_id
         proof = {"note": request.note, "evidence_ids": list(request.evidence_ids)}
         events = [
@@ -95,18 +116,42 @@ class ExceptionDesk:
             "rationale_en": decision.rationale_en,
             "resolution": chosen.resolution,
         }
+        if carried and chosen.urge_courier and not await self._parcel_remedy(RemedyAction.URGE, events):
+            return
         if chosen.coupon_cents > 0:
             receipt = await self._move_money("coupon", chosen.coupon_cents, False, events)
             if not receipt.complete:
                 await self._money_fell_short("coupon", receipt, events)
                 return
             events.append(self._event("coupon_issued", Role.SYSTEM, PLATFORM_ID, dataclasses.asdict(receipt)))
-        if chosen.instruction is not None:
+        if carried and chosen.refund_cents > 0:
+            receipt = await self._move_money("refund", chosen.refund_cents, False, events)
+            if not receipt.complete:
+                await self._money_fell_short("refund", receipt, events)
+                return
+            events.append(self._event("refund_executed", Role.SYSTEM, PLATFORM_ID, dataclasses.asdict(receipt)))
+        if carried and chosen.instruction == "faster_transport":
+            if not await self._parcel_remedy(RemedyAction.UPGRADE_TRANSPORT, events):
+                return
+        elif carried and chosen.instruction is not None:  # reship or transfer: the case follows the new parcel
+            fastest = True if chosen.resolution in FASTEST else None
+            await self._reship(events, fastest, nearest_stock=chosen.resolution in FROM_NEAREST_STOCK)
+            return
+        elif chosen.instruction is not None:
             data = {"instruction": chosen.instruction, "resolution": chosen.resolution, "executed": False, **proof}
             events.append(self._event("reshipment_instructed", Role.SYSTEM, PLATFORM_ID, data))
         self._close(CaseStatus.RESOLVED)
         events.append(self._event("case_closed", Role.SYSTEM, PLATFORM_ID, {"status": self._status}))
         await self._record(*events)
+
+    async def _parcel_remedy(self, action: RemedyAction, events: list[EventDraft]) -> bool:
+        """Urges the courier or upgrades the transport of the order's parcel, once; refused for good → an agent."""
+        recorded = self._parcel_remedies.after(await self._carry_out(self._parcel_remedies.request(action)))
+        events.append(self._event(recorded.event_type, Role.SYSTEM, PLATFORM_ID, recorded.data))
+        if not recorded.done:
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+            await self._record(*events)
+        return recorded.done
 
 
 def _hours(wait: timedelta) -> int:

@@ -71,6 +71,7 @@ class GoodsJourney:
             self, kind: str, amount_cents: int, may_cap: bool = True, pending: list[EventDraft] | None = None
         ) -> MoneyReceipt: ...
         async def _money_fell_short(self, kind: str, receipt: MoneyReceipt, events: list[EventDraft]) -> None: ...
+        async def _on_intercepted_tracking(self, update: TrackingUpdate, event: EventDraft) -> None: ...
 
     # --- entering the journey -------------------------------------------------------------------
 
@@ -155,6 +156,10 @@ class GoodsJourney:
             return  # the feed sent it before: nothing changes
         self._goods.seen.add(update.key)
         direction = self._goods.parcels[update.tracking_no]
+        if direction == ShipmentDirection.OUTBOUND:  # the order's own parcel, intercepted (workflows/shipment_steps.py)
+            data = {**dataclasses.asdict(update), "direction": direction, "at": update.at.isoformat()}
+            await self._on_intercepted_tracking(update, self._system_event("tracking_event", data))
+            return
         self._goods.stage = returns.stage_after_tracking(self._goods.stage, direction, update.status)
         step = returns.on_tracking(direction, update.status, self._status)
         if step is not None:

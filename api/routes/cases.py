@@ -15,6 +15,7 @@ from api.case_workflow import send_action, start_case, workflow_id
 from api.deps import BuyerDep, CallerDep, SessionDep, SettingsDep, TemporalDep, VisibleCaseDep
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute, KeyUse, key_use
+from api.return_address import with_return_address
 from api.schemas.action_examples import ACTION_EXAMPLES
 from api.schemas.actions import ActionBody, to_request
 from api.schemas.cases import CaseCreate, CasePage, CasePublic
@@ -110,6 +111,7 @@ async def act(
     command = to_request(action, caller)
     if not transitions.role_may(case.kind, command.action, caller.role):
         raise Forbidden(f"a {caller.role} cannot {command.action}")
+    command = await with_return_address(session, case, command)
     if command.tracking_no is not None:
         await _check_new_parcel(session, command.tracking_no)
     if command.action == Action.WITHDRAW:

@@ -82,8 +82,14 @@ class Resolve(Strict):
     action: Literal[Action.RESOLVE]
     resolution: Resolution
     coupon_cents: Cents | None = None
+    amount_cents: Cents | None = None  # recommend_similar_refund_difference: the difference refunded
     note: Text | None = None
     evidence_ids: Ids = Field(default_factory=list)
+
+
+class Intercept(Strict):
+    action: Literal[Action.INTERCEPT]
+    note: Text | None = None
 
 
 class Escalate(Strict):
@@ -129,7 +135,8 @@ ActionBody = Annotated[
     | Withdraw
     | Message
     | Decide
-    | Extend,
+    | Extend
+    | Intercept,
     Field(discriminator="action"),
 ]
 

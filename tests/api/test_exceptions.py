@@ -45,6 +45,6 @@ async def test_a_stalled_order_is_resolved_by_the_merchant_from_the_menu(
     assert resolved.json()["status"] == "resolved"
     timeline = (await client.get(f"/cases/{case['case_id']}/timeline", headers=order.buyer)).json()
     types = [e["type"] for e in timeline["items"]]
-    assert types[-4:] == ["resolution_chosen", "decision_made", "coupon_issued", "case_closed"]
+    assert types[-5:] == ["resolution_chosen", "decision_made", "courier_urged", "coupon_issued", "case_closed"]
     again = await act(client, case["case_id"], order.merchant, action="resolve", resolution="urge_courier_coupon")
     assert again.status_code == 409

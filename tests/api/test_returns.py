@@ -93,7 +93,9 @@ async def test_a_return_refund_over_http_from_approval_to_the_refund(client: Asy
 async def test_an_exchange_over_http_closes_when_the_replacement_is_delivered(client: AsyncClient) -> None:
     order = await push_order(client)
     case_id = (await open_case(client, order, kind="exchange", reason="wrong_item"))["case_id"]
-    assert (await act(client, case_id, order.merchant, action="approve")).status_code == 200
+    assert (
+        await act(client, case_id, order.merchant, action="approve", return_address="杭州退货仓")
+    ).status_code == 200
     returned = new_id("SFR")
     assert (
         await act(client, case_id, order.buyer, action="ship_return", carrier="YTO", tracking_no=returned)
@@ -118,7 +120,7 @@ async def test_an_exchange_over_http_closes_when_the_replacement_is_delivered(cl
 async def test_a_failed_condition_check_goes_to_the_platform(client: AsyncClient) -> None:
     order = await push_order(client)
     case_id = (await open_case(client, order, kind="return_refund"))["case_id"]
-    await act(client, case_id, order.merchant, action="approve")
+    await act(client, case_id, order.merchant, action="approve", return_address="杭州退货仓")
     tracking_no = new_id("SFR")
     await act(client, case_id, order.buyer, action="ship_return", carrier="SF", tracking_no=tracking_no)
     withdraw = await act(client, case_id, order.buyer, action="withdraw")

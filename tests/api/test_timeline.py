@@ -15,7 +15,7 @@ from tests.api.helpers import open_case, push_order
 from tests.support.tamper import unguarded
 
 Sessions = async_sessionmaker[AsyncSession]
-CLOSED_AT_ONCE = ["case_opened", "decision_made", "refund_executed", "case_closed"]
+CLOSED_AT_ONCE = ["case_opened", "decision_made", "fulfilment_cancelled", "refund_executed", "case_closed"]
 
 
 async def test_the_timeline_lists_every_event_chained_to_the_one_before(client: AsyncClient) -> None:
@@ -26,12 +26,12 @@ async def test_the_timeline_lists_every_event_chained_to_the_one_before(client: 
 
     items = response.json()["items"]
     assert [e["type"] for e in items] == CLOSED_AT_ONCE
-    assert [e["seq"] for e in items] == [1, 2, 3, 4]
+    assert [e["seq"] for e in items] == [1, 2, 3, 4, 5]
     assert set(items[0]) == {"seq", "type", "actor", "at", "data", "prev_hash", "hash"}
     assert items[0]["actor"] == {"role": "buyer", "id": order.buyer_id} and items[0]["prev_hash"] == GENESIS
     assert all(later["prev_hash"] == earlier["hash"] for earlier, later in itertools.pairwise(items))
     verified = await client.get(f"/cases/{case['case_id']}/verify", headers=order.merchant)
-    assert verified.json() == {"valid": True, "events": 4, "anchored": True}
+    assert verified.json() == {"valid": True, "events": 5, "anchored": True}
 
 
 async def test_a_changed_event_breaks_the_chain_where_it_was_changed(
@@ -46,7 +46,7 @@ async def test_a_changed_event_breaks_the_chain_where_it_was_changed(
     verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
 
     assert verified.status_code == 200
-    assert verified.json() == {"valid": False, "events": 4, "broken_at": 2, "reason": "changed", "anchored": True}
+    assert verified.json() == {"valid": False, "events": 5, "broken_at": 2, "reason": "changed", "anchored": True}
 
 
 async def test_a_dropped_last_event_shows_against_the_head_kept_on_the_case(
@@ -60,7 +60,7 @@ async def test_a_dropped_last_event_shows_against_the_head_kept_on_the_case(
 
     verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
 
-    assert verified.json() == {"valid": False, "events": 3, "broken_at": 4, "reason": "truncated", "anchored": True}
+    assert verified.json() == {"valid": False, "events": 4, "broken_at": 5, "reason": "truncated", "anchored": True}
 
 
 async def rewrite(session: AsyncSession, case_id: str, keep: int, change: dict[int, dict[str, object]]) -> None:
@@ -114,13 +114,13 @@ async def test_a_fully_rewritten_chain_shows_where_the_rewrite_begins(
     case_id = (await open_case(client, order))["case_id"]
     refund_seq = CLOSED_AT_ONCE.index("refund_executed") + 1
     async with unguarded(owner_sessions) as session:
-        await rewrite(session, case_id, keep=4, change={refund_seq: {"amount_cents": 99}})
+        await rewrite(session, case_id, keep=5, change={refund_seq: {"amount_cents": 99}})
 
     verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
 
     assert verified.json() == {
         "valid": False,
-        "events": 4,
+        "events": 5,
         "broken_at": refund_seq,
         "reason": "rewritten",
         "anchored": True,

@@ -10,6 +10,12 @@ import pytest_asyncio
 from devtools.stack import RunningService, running_service
 from tests.support.db import migrate
 from tests.support.payment_server import PaymentServer, running_payment_server
+from tests.support.remedy_servers import (
+    CourierServer,
+    FulfilmentServer,
+    running_courier_server,
+    running_fulfilment_server,
+)
 
 T_MERCHANT_SECONDS = 4
 JWT_SECRET = "e2e-secret-of-at-least-thirty-two-bytes"
@@ -22,6 +28,8 @@ class Service:
     temporal_address: str
     processes: RunningService
     payments: PaymentServer
+    fulfilment: FulfilmentServer
+    courier: CourierServer
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -32,11 +40,27 @@ async def payment_server() -> AsyncIterator[PaymentServer]:
 
 
 @pytest_asyncio.fixture(scope="session")
+async def fulfilment_server() -> AsyncIterator[FulfilmentServer]:
+    """The warehouses that cancel, reship and move stock, over real HTTP."""
+    async with running_fulfilment_server() as server:
+        yield server
+
+
+@pytest_asyncio.fixture(scope="session")
+async def courier_server() -> AsyncIterator[CourierServer]:
+    """The courier that intercepts, urges and keeps delivery records, over real HTTP."""
+    async with running_courier_server() as server:
+        yield server
+
+
+@pytest_asyncio.fixture(scope="session")
 async def service(
     dev_server: str,
     database_url: str,
     owner_url: str,
     payment_server: PaymentServer,
+    fulfilment_server: FulfilmentServer,
+    courier_server: CourierServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Service]:
     directory = tmp_path_factory.mktemp("e2e")
@@ -53,6 +77,10 @@ async def service(
         "AFTERSALES_PAYMENTS": "http",
         "AFTERSALES_PAYMENTS_URL": payment_server.url,
         "AFTERSALES_PAYMENTS_API_KEY": PAYMENTS_API_KEY,
+        "AFTERSALES_FULFILMENT": "http",
+        "AFTERSALES_FULFILMENT_URL": fulfilment_server.url,
+        "AFTERSALES_COURIER": "http",
+        "AFTERSALES_COURIER_URL": courier_server.url,
     }
     async with running_service(directory, settings) as running:
-        yield Service(running.base_url, dev_server, running, payment_server)
+        yield Service(running.base_url, dev_server, running, payment_server, fulfilment_server, courier_server)

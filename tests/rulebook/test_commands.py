@@ -54,10 +54,11 @@ def test_a_buyer_who_lets_t_buyer_reply_run_out() -> None:
         (CaseKind.REFUND_ONLY, Outcome.COUPON, True),
         (CaseKind.REFUND_ONLY, Outcome.REJECT, True),
         (CaseKind.REFUND_ONLY, Outcome.EXCHANGE, False),
-        (CaseKind.REFUND_ONLY, Outcome.RESHIP, False),
+        (CaseKind.REFUND_ONLY, Outcome.RESHIP, True),  # through fulfilment (workflows/reshipment.py)
         (CaseKind.RETURN_REFUND, Outcome.RETURN_REFUND, True),
         (CaseKind.EXCHANGE, Outcome.EXCHANGE, True),
-        (CaseKind.EXCHANGE, Outcome.RESHIP, False),
+        (CaseKind.EXCHANGE, Outcome.RESHIP, True),
+        (CaseKind.NOT_RECEIVED, Outcome.RESHIP, True),
     ],
 )
 def test_only_outcomes_the_service_can_carry_out_may_be_chosen(kind: CaseKind, outcome: Outcome, allowed: bool) -> None:

@@ -51,3 +51,17 @@ def test_a_reshipment_is_an_instruction_and_a_missing_item_adds_the_apology_coup
 def test_a_refund_of_a_difference_without_an_amount_is_refused() -> None:
     with pytest.raises(ValueError):
         plan(Resolution.RECOMMEND_SIMILAR_REFUND_DIFFERENCE, None, Thresholds())
+
+
+def test_a_refund_of_a_difference_refunds_the_named_amount() -> None:
+    chosen = plan(Resolution.RECOMMEND_SIMILAR_REFUND_DIFFERENCE, None, Thresholds(), refund_cents=1200)
+    assert (chosen.decision.outcome, chosen.decision.amount_cents, chosen.refund_cents) == (
+        Outcome.PARTIAL_REFUND,
+        1200,
+        1200,
+    )
+    assert (chosen.coupon_cents, chosen.instruction, chosen.urge_courier) == (0, None, False)
+
+
+def test_urging_the_courier_is_part_of_the_plan() -> None:
+    assert plan(Resolution.URGE_COURIER_COUPON, None, Thresholds()).urge_courier

@@ -21,6 +21,7 @@ EXCEPTIONS = [CaseKind.LOGISTICS_STALLED, CaseKind.MISSED_SHIPMENT, CaseKind.OVE
 # The refund_only rows the workflow and the API depend on, written out once more so a change shows.
 REFUND_ONLY_ROWS = {
     (S.AWAITING_MERCHANT, A.APPROVE, frozenset({R.MERCHANT}), S.RESOLVED, False),
+    (S.AWAITING_MERCHANT, A.INTERCEPT, frozenset({R.MERCHANT}), None, False),  # the refund follows the parcel back
     (S.AWAITING_MERCHANT, A.REJECT, frozenset({R.MERCHANT}), S.AWAITING_BUYER, False),
     (S.AWAITING_MERCHANT, A.PROPOSE, frozenset({R.MERCHANT}), S.AWAITING_BUYER, False),
     (S.AWAITING_MERCHANT, A.ESCALATE, frozenset({R.MERCHANT}), S.IN_ARBITRATION, False),

@@ -14,12 +14,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlmodel import select
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from activities.adapters.fulfilment import FakeFulfilment
 from activities.adapters.payments import FakePaymentProvider
 from models.db import create_engine, session_factory
 from models.migrate import upgrade_async
+from models.order import Shipment
 from rulebook.business_calendar import SHANGHAI, day_pause
 from rulebook.deadlines import DeadlinePolicy
 from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role, TrackingStatus
@@ -98,6 +101,22 @@ async def overridden_after_an_automatic_refund(env: WorkflowEnvironment, handle:
     await handle.execute_update(CaseWorkflow.override, ruling)
 
 
+async def not_received_reshipped(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    await env.sleep(timedelta(hours=25))  # R-TIMEOUT with R-NOT-RECEIVED: a reshipment through fulfilment
+    await asyncio.sleep(1)
+    tracking_no = FakeFulfilment.tracking_no_for(f"case-{case.case_id}:reship:1")
+    delivered = TrackingUpdate(tracking_no, TrackingStatus.DELIVERED, datetime.now(UTC), "上海")
+    await handle.execute_update(CaseWorkflow.tracking, delivered)
+
+
+async def in_transit_intercepted(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    await handle.execute_update(CaseWorkflow.act, ActionRequest(Action.INTERCEPT, Role.MERCHANT, case.shop_id))
+    async with RECORDING["sessions"]() as session:  # type: ignore[operator]
+        parcel = (await session.exec(select(Shipment).where(Shipment.order_id == case.order_id))).one()
+    returned = TrackingUpdate(parcel.tracking_no, TrackingStatus.RETURNED, datetime.now(UTC), "杭州")
+    await handle.execute_update(CaseWorkflow.tracking, returned)
+
+
 def two_paused_days(now: datetime) -> DeadlinePolicy:
     """The two Shanghai days after today: the first begins within T-MERCHANT's 24 h."""
     first = (now.astimezone(SHANGHAI) + timedelta(days=1)).date()
@@ -125,9 +144,13 @@ SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "refund_refused_then_ruled": (True, refund_refused_then_ruled),
     "overridden_after_an_automatic_refund": (False, overridden_after_an_automatic_refund),
     "escalated_then_cancelled": (True, escalated_then_cancelled),
+    "not_received_reshipped": (True, not_received_reshipped),
+    "in_transit_intercepted": (True, in_transit_intercepted),
 }
 DEADLINES = {"extended_in_a_pause": two_paused_days}  # the others open with no paused days
-KINDS = {"return_refunded": CaseKind.RETURN_REFUND}  # the others are refund_only
+KINDS = {"return_refunded": CaseKind.RETURN_REFUND, "not_received_reshipped": CaseKind.NOT_RECEIVED}  # else refund_only
+IN_TRANSIT = {"in_transit_intercepted"}  # shipped and not delivered; the others' shipments were delivered
+RECORDING: dict[str, object] = {}  # the sessions of the run, for scenarios that read what was stored
 
 
 async def main(names: list[str]) -> None:
@@ -136,11 +159,12 @@ async def main(names: list[str]) -> None:
         await upgrade_async(url)
         engine = create_engine(url)
         sessions = session_factory(engine)
+        RECORDING["sessions"] = sessions
         env = await start_time_skipping_env()
         async with build_worker(env.client, sessions, PROVIDER, QUEUE):
             for name in names:
                 shipped, scenario = SCENARIOS[name]
-                order = await add_order(sessions, shipped=shipped)
+                order = await add_order(sessions, shipped=shipped, delivered=name not in IN_TRANSIT)
                 case = await add_case(sessions, order, kind=KINDS.get(name, CaseKind.REFUND_ONLY))
                 if name in DEADLINES:
                     case = dataclasses.replace(case, deadlines=DEADLINES[name](await env.get_current_time()))

@@ -118,11 +118,14 @@ async def test_a_stalled_shipment_opens_one_case_and_urging_the_courier_pays_one
     [decided] = await events(sessions, case.case_id, "decision_made")
     assert (chosen.data["note"], chosen.data["evidence_ids"]) == ("已催促快递", ["ev-1"])
     assert decided.data["resolution"] == "urge_courier_coupon"
-    assert (await event_types(sessions, case.case_id))[-2:] == ["coupon_issued", "case_closed"]
+    assert (await event_types(sessions, case.case_id))[-3:] == ["courier_urged", "coupon_issued", "case_closed"]
+    [urged] = await events(sessions, case.case_id, "courier_urged")
+    assert urged.data["reference"].startswith("UR-") and urged.data["evidence"] == "system"
+    assert urged.data["business_key"] == f"case-{case.case_id}:urge:1" and urged.data["tracking_no"]
     assert (await scan(time_skipping_env, task_queue, order.shop_id)).stalled == ()  # closed: this stall had its case
 
 
-async def test_a_missed_shipment_opens_one_case_and_the_reship_is_recorded_as_an_instruction(
+async def test_a_missed_shipment_opens_one_case_and_the_reship_goes_through_fulfilment_with_its_coupon(
     time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions, payments: FakePaymentProvider
 ) -> None:
     order = await add_order(sessions, shipped=False)
@@ -135,20 +138,15 @@ async def test_a_missed_shipment_opens_one_case_and_the_reship_is_recorded_as_an
 
     handle = time_skipping_env.client.get_workflow_handle_for(CaseWorkflow.run, case.workflow_id)
     request = resolve(case, Resolution.RESHIP_MISSING_WITH_COUPON, coupon_cents=300, note="今日补发")
-    assert await handle.execute_update(CaseWorkflow.act, request) == CaseStatus.RESOLVED
+    assert await handle.execute_update(CaseWorkflow.act, request) == CaseStatus.REPLACEMENT_IN_TRANSIT
 
     [entry] = await ledger(sessions, case.case_id)
     assert (entry.kind, entry.amount_cents) == ("coupon", 300)
     assert paid(payments, case.case_id) == [entry.business_key]
     assert (await scan(time_skipping_env, task_queue, order.shop_id)).missed == ()  # one case per missed shipment
-    [instructed] = await events(sessions, case.case_id, "reshipment_instructed")
-    assert instructed.data == {
-        "instruction": "reship",
-        "resolution": "reship_missing_with_coupon",
-        "executed": False,
-        "note": "今日补发",
-        "evidence_ids": [],
-    }
+    [created] = await events(sessions, case.case_id, "reshipment_created")
+    assert created.data["business_key"] == f"case-{case.case_id}:reship:1" and created.data["tracking_no"]
+    assert (await stored(sessions, case.case_id)).status == CaseStatus.REPLACEMENT_IN_TRANSIT
 
 
 async def test_merchant_silence_on_a_stall_is_r_timeout_paying_the_r_stall_coupon_once(
@@ -175,5 +173,5 @@ async def test_merchant_silence_on_a_stall_is_r_timeout_paying_the_r_stall_coupo
     assert (entry.kind, entry.amount_cents) == ("coupon", 500)
     assert paid(payments, stall_case.case_id) == [entry.business_key]
     types = await event_types(sessions, stall_case.case_id)
-    assert types[2:] == ["deadline_passed", "decision_made", "coupon_issued", "case_closed"]
+    assert types[2:] == ["deadline_passed", "decision_made", "courier_urged", "coupon_issued", "case_closed"]
     assert missed_case.awaiting == "agent" and await ledger(sessions, missed_case.case_id) == []
