@@ -61,7 +61,9 @@ def build_worker(
         CaseRecorder(sessions).record_step,
         FactsActivities(sessions).load_case_facts,
         MoneyActivities(sessions, provider).move_money,
-        scans.open_exception_cases,
+        scans.scan_stalled_page,
+        scans.scan_missed_page,
+        scans.restart_unstarted,
     ]
     return Worker(
         client,

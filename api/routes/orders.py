@@ -33,10 +33,12 @@ async def create_order(body: OrderCreate, _caller: SystemDep, session: SessionDe
 
 @router.post("/{order_id}/shipments", status_code=201, dependencies=IDEMPOTENT, responses=documented(413))
 async def add_shipment(order_id: str, body: ShipmentCreate, _caller: SystemDep, session: SessionDep) -> ShipmentPublic:
-    if await session.get(Order, order_id) is None:
+    order = await session.get(Order, order_id)
+    if order is None:
         raise NotFound(f"no order {order_id}")
     shipment = Shipment.model_validate(body, update={"order_id": order_id})
     session.add(shipment)
+    order.shipment_pending = False  # shipments posted here are the order's own (outbound)
     try:
         await session.commit()
     except IntegrityError:
