@@ -27,6 +27,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.adapters.payments import PaymentProvider
 from activities.adapters.selection import FakePaymentsRefused, payment_provider
 from activities.facts import FactsActivities
+from activities.order_locks import OrderLocks
 from activities.payments import MoneyActivities
 from activities.recording import CaseRecorder
 from activities.scans import ScanActivities
@@ -61,6 +62,7 @@ def build_worker(
         CaseRecorder(sessions).record_step,
         FactsActivities(sessions).load_case_facts,
         MoneyActivities(sessions, provider).move_money,
+        OrderLocks(sessions).unlock_order,
         scans.scan_stalled_page,
         scans.scan_missed_page,
         scans.restart_unstarted,

@@ -11,12 +11,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.transfer_option import transfer_option
 from models.case import Case
 from models.evidence import Evidence
 from models.ledger import COUNTS_AGAINST_PAID, HOLDS_MONEY, LedgerEntry
 from models.order import Order, Shipment, TrackingEventRow
 from models.timeline import CaseEvent
-from rulebook.enums import Party, ReasonCode, ShipmentDirection, ShipmentState, TrackingStatus
+from rulebook.enums import CaseKind, Party, ReasonCode, ShipmentDirection, ShipmentState, TrackingStatus
 from rulebook.facts import CaseFacts, EvidenceOnFile, ListingPolicy, Statement, TrackingEvent
 from workflows.messages import CaseInput
 
@@ -54,6 +55,7 @@ class FactsActivities:
                 description=case.description,
                 urgent=case.urgent,
                 asked_at=case.created_at,
+                transfer_from=await transfer_option(session, order) if case.kind == CaseKind.OVERSOLD else None,
             )
 
 

@@ -11,7 +11,18 @@ from temporalio.client import Client
 
 from api.body_limit import BodyLimit
 from api.errors import ERROR_RESPONSES, install_error_handlers
-from api.routes import cases, evidence, facts, health, logistics, notifications, orders, resolutions, timeline
+from api.routes import (
+    cases,
+    evidence,
+    facts,
+    health,
+    inventory,
+    logistics,
+    notifications,
+    orders,
+    resolutions,
+    timeline,
+)
 from api.services import Services
 from api.text import nul_free_parameters
 from models.db import create_engine, session_factory
@@ -43,6 +54,6 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     app.state.settings = settings
     app.add_middleware(BodyLimit, file_max_bytes=settings.evidence_max_bytes)
     install_error_handlers(app)
-    for module in (orders, logistics, cases, evidence, timeline, facts, resolutions, notifications, health):
+    for module in (orders, logistics, inventory, cases, evidence, timeline, facts, resolutions, notifications, health):
         app.include_router(module.router)
     return app

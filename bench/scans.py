@@ -190,9 +190,8 @@ async def run(args: argparse.Namespace) -> None:
                 "AFTERSALES_T_STALL": "72h",
             }
             async with running_service(directory, settings):
-                opened = await wait_for_cases(
-                    engine, seed, deadline=seed.now + parse_duration(args.window) + 3 * period
-                )
+                await seed.write(engine, seed.fall_due_from_now())
+                opened = await wait_for_cases(engine, seed, deadline=seed.now + window + 3 * period)
                 client = await Client.connect(address, namespace=NAMESPACE, data_converter=pydantic_data_converter)
                 await report(client, opened, seed, period)
         await engine.dispose()
@@ -211,6 +210,7 @@ async def wait_for_cases(engine: AsyncEngine, seed: Seed, deadline: datetime) ->
 
 
 async def report(client: Client, opened: dict[str, tuple[str, datetime]], seed: Seed, period: timedelta) -> None:
+    await asyncio.sleep(2)  # visibility catches up with the last rounds
     rounds = [w async for w in client.list_workflows("WorkflowType = 'ScanWorkflow'")]
     durations = sorted((w.close_time - w.start_time).total_seconds() for w in rounds if w.close_time and w.start_time)
     print(f"cases opened: {len(opened)} of {seed.expected()} expected (duplicates impossible: one per order and kind)")

@@ -5,9 +5,11 @@ from sqlmodel import SQLModel
 from models.case import Case
 from models.evidence import Evidence
 from models.idempotency import IdempotencyRecord
+from models.inventory import StockLevel
 from models.ledger import LedgerEntry
 from models.notification import Notification
 from models.order import Order, Shipment, TrackingEventRow
+from models.order_line import OrderLine
 from models.timeline import CaseEvent
 
 metadata = SQLModel.metadata
@@ -20,7 +22,9 @@ __all__ = [
     "LedgerEntry",
     "Notification",
     "Order",
+    "OrderLine",
     "Shipment",
+    "StockLevel",
     "TrackingEventRow",
     "metadata",
 ]

@@ -31,6 +31,8 @@ class Order(SQLModel, table=True):
     ledger_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # True until the order's outbound shipment is posted or its missed shipment has its case (the scan's filter).
     shipment_pending: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
+    # Oversold: held (not shipped, not cancelled) until the merchant's remedy; a shipment posted meanwhile is 409.
+    locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

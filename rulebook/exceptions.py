@@ -5,8 +5,9 @@
   (a refund before shipment cancels the shipment: nothing is owed any more).
 - Choosing a resolution executes what can be executed exactly once: a coupon (or late-delivery compensation) to
   the buyer, paid through the money activity; a reshipment, a transfer or a faster transport is an instruction to the
-  merchant (no fulfilment adapter exists), recorded with the merchant's note and proof. A refund of a difference
-  needs an amount the menu does not ask for, so it is refused rather than closed with nothing done.
+  merchant (no fulfilment adapter exists), recorded with the merchant's note and proof. A similar item with the
+  difference refunded needs the difference (`amount_cents`): refunded once through the order's ledger; without an
+  amount it is refused rather than closed with nothing done.
 """
 
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ INSTRUCTIONS: dict[Resolution, str] = {
     Res.EMERGENCY_TRANSFER: "transfer",
     Res.FASTER_TRANSPORT: "faster_transport",
 }
-NOT_EXECUTABLE = frozenset({Res.RECOMMEND_SIMILAR_REFUND_DIFFERENCE})
+REFUNDS_AN_AMOUNT = frozenset({Res.RECOMMEND_SIMILAR_REFUND_DIFFERENCE})
 
 
 def is_exception(kind: CaseKind) -> bool:
@@ -52,16 +53,23 @@ class ResolutionPlan:
     decision: Decision
     coupon_cents: int
     instruction: str | None
+    refund_cents: int = 0
 
 
-def executable(resolution: Resolution) -> bool:
-    return resolution not in NOT_EXECUTABLE
+def executable(resolution: Resolution, amount_cents: int | None = None) -> bool:
+    """A refund of a difference is carried out only with the difference."""
+    return resolution not in REFUNDS_AN_AMOUNT or (amount_cents is not None and amount_cents > 0)
 
 
-def plan(resolution: Resolution, coupon_cents: int | None, thresholds: Thresholds) -> ResolutionPlan:
+def plan(
+    resolution: Resolution, coupon_cents: int | None, thresholds: Thresholds, amount_cents: int | None = None
+) -> ResolutionPlan:
     """The merchant chose `resolution` (already checked against the menu)."""
-    if not executable(resolution):
-        raise ValueError(f"{resolution} cannot be carried out")
+    if not executable(resolution, amount_cents):
+        raise ValueError(f"{resolution} cannot be carried out without an amount")
+    if resolution in REFUNDS_AN_AMOUNT:
+        assert amount_cents is not None
+        return _refund_plan(resolution, amount_cents)
     coupon = (coupon_cents or thresholds.stall_coupon_cents) if resolution in COUPONS else 0
     instruction = INSTRUCTIONS.get(resolution)
     outcome = Outcome.RESHIP if instruction else Outcome.COUPON
@@ -77,3 +85,16 @@ def plan(resolution: Resolution, coupon_cents: int | None, thresholds: Threshold
         resolutions=(resolution,),
     )
     return ResolutionPlan(resolution, decision, coupon, instruction)
+
+
+def _refund_plan(resolution: Resolution, amount_cents: int) -> ResolutionPlan:
+    decision = Decision(
+        outcome=Outcome.PARTIAL_REFUND,
+        amount_cents=amount_cents,
+        rules=(CHOICE_RULE,),
+        rationale_zh=f"商家选择处理方案:{resolution},推荐相似商品并退还差价{amount_cents / 100:g}元。",
+        rationale_en=f"The merchant chose {resolution}: a similar item, and the difference of "
+        f"¥{amount_cents / 100:g} refunded.",
+        resolutions=(resolution,),
+    )
+    return ResolutionPlan(resolution, decision, 0, None, refund_cents=amount_cents)

@@ -11,16 +11,25 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from rulebook import exceptions, ranking
-from rulebook.enums import CaseStatus, Party, Resolution, Role
+from rulebook.enums import CaseKind, CaseStatus, Party, Resolution, Role
 from rulebook.facts import CaseFacts
 from rulebook.rules.shipment import stalled_event
 from workflows.messages import PLATFORM_ID, ActionRequest, CaseShipment, EventDraft
 
+with workflow.unsafe.imports_passed_through():
+    from activities.order_locks import OrderLocks
+
 if TYPE_CHECKING:
     from workflows.messages import CaseInput, MoneyReceipt
+
+# Oversold cases before it left the order locked after the remedy. Emergency transfer: the fulfilment adapter's
+# transfer joins here (the instruction recorded above) once it exists.
+OVERSOLD_UNLOCK_PATCH = "oversold-unlock"
 
 
 class ExceptionDesk:
@@ -60,6 +69,9 @@ class ExceptionDesk:
             "menu": list(self._menu),
             "deadline": deadline,
         }
+        if self._case.kind == CaseKind.OVERSOLD:  # where an emergency transfer would come from (None: nowhere)
+            transfer = facts.transfer_from
+            data["transfer_from"] = dataclasses.asdict(transfer) if transfer else None
         return self._event("exception_alert", Role.SYSTEM, PLATFORM_ID, data)
 
     def _check_resolution(self, request: ActionRequest) -> None:
@@ -67,14 +79,14 @@ class ExceptionDesk:
         if resolution is None or resolution not in self._menu:
             message = f"{resolution} is not on the menu of this case: {', '.join(self._menu) or 'none'}"
             raise ApplicationError(message, {"status": self._status}, type="invalid_request")
-        if not exceptions.executable(resolution):
-            message = f"{resolution} cannot be carried out yet"
+        if not exceptions.executable(resolution, request.amount_cents):
+            message = f"{resolution} needs amount_cents: the difference to refund"
             raise ApplicationError(message, {"status": self._status}, type="invalid_request")
 
     async def _resolve(self, request: ActionRequest) -> None:
         """The merchant's choice, executed once: its coupon paid, its reshipment recorded as an instruction."""
         assert request.resolution is not None
-        chosen = exceptions.plan(request.resolution, request.coupon_cents, self._case.thresholds)
+        chosen = exceptions.plan(request.resolution, request.coupon_cents, self._case.thresholds, request.amount_cents)
         decision, role, actor_id = chosen.decision, request.role, request.actor_id
         proof = {"note": request.note, "evidence_ids": list(request.evidence_ids)}
         events = [
@@ -95,6 +107,12 @@ class ExceptionDesk:
             "rationale_en": decision.rationale_en,
             "resolution": chosen.resolution,
         }
+        if chosen.refund_cents > 0:
+            receipt = await self._move_money("refund", chosen.refund_cents, False, events)
+            if not receipt.complete:
+                await self._money_fell_short("refund", receipt, events)
+                return
+            events.append(self._event("refund_executed", Role.SYSTEM, PLATFORM_ID, dataclasses.asdict(receipt)))
         if chosen.coupon_cents > 0:
             receipt = await self._move_money("coupon", chosen.coupon_cents, False, events)
             if not receipt.complete:
@@ -104,6 +122,15 @@ class ExceptionDesk:
         if chosen.instruction is not None:
             data = {"instruction": chosen.instruction, "resolution": chosen.resolution, "executed": False, **proof}
             events.append(self._event("reshipment_instructed", Role.SYSTEM, PLATFORM_ID, data))
+        if self._case.kind == CaseKind.OVERSOLD and workflow.patched(OVERSOLD_UNLOCK_PATCH):
+            await workflow.execute_activity_method(
+                OrderLocks.unlock_order,
+                self._case.order_id,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+            )
+            unlocked = {"order_id": self._case.order_id, "resolution": chosen.resolution}
+            events.append(self._event("order_unlocked", Role.SYSTEM, PLATFORM_ID, unlocked))
         self._close(CaseStatus.RESOLVED)
         events.append(self._event("case_closed", Role.SYSTEM, PLATFORM_ID, {"status": self._status}))
         await self._record(*events)

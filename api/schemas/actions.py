@@ -83,6 +83,7 @@ class Resolve(Strict):
     action: Literal[Action.RESOLVE]
     resolution: Resolution
     coupon_cents: Cents | None = None
+    amount_cents: Cents | None = None  # recommend_similar_refund_difference: the difference refunded
     note: Text | None = None
     evidence_ids: Ids = Field(default_factory=list)
 

@@ -57,6 +57,8 @@ class Address(Strict):
     district: str = Field(default="", max_length=64)
     street: str = Field(max_length=200)
     unit: str = Field(default="", max_length=100)
+    lat: float | None = Field(default=None, ge=-90, le=90)  # lets oversold find the nearest warehouse by distance
+    lng: float | None = Field(default=None, ge=-180, le=180)
 
 
 class OrderCreate(Strict):
@@ -108,6 +110,7 @@ class OrderPublic(BaseModel):
     ship_by: datetime
     shipping_address: dict[str, Any]
     created_at: datetime
+    locked_at: datetime | None = Field(default=None, description="oversold: held until the merchant's remedy")
     shipments: list[ShipmentPublic] = []
     paid_cents: int = Field(description="what the buyer paid (the order total)")
     refunded_cents: int = Field(description="refunds of every case of the order: succeeded and in flight")
