@@ -19,6 +19,7 @@ from api.routes import (
     inventory,
     logistics,
     notifications,
+    order_checks,
     orders,
     resolutions,
     timeline,
@@ -54,6 +55,18 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     app.state.settings = settings
     app.add_middleware(BodyLimit, file_max_bytes=settings.evidence_max_bytes)
     install_error_handlers(app)
-    for module in (orders, logistics, inventory, cases, evidence, timeline, facts, resolutions, notifications, health):
+    for module in (
+        order_checks,
+        orders,
+        logistics,
+        inventory,
+        cases,
+        evidence,
+        timeline,
+        facts,
+        resolutions,
+        notifications,
+        health,
+    ):
         app.include_router(module.router)
     return app

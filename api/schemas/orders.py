@@ -135,3 +135,26 @@ class TrackingEventIn(Strict):
 class TrackingAccepted(BaseModel):
     accepted: bool = True
     duplicate: bool
+
+
+class OrderDraft(Strict):
+    """An order before it is confirmed, as `POST /orders` takes it; only the buyer, items and address are needed."""
+
+    buyer_id: Id
+    items: list[OrderItem] = Field(min_length=1, max_length=200)
+    shipping_address: Address
+    order_id: Id | None = None
+    shop_id: Id | None = None
+    total_cents: int | None = Field(default=None, ge=1, le=MAX_CENTS)
+    paid_at: AwareDatetime | None = None
+    ship_by: AwareDatetime | None = None
+
+
+class EntryWarningPublic(BaseModel):
+    field: str
+    message: str
+    suggestion: str
+
+
+class EntryCheck(BaseModel):
+    warnings: list[EntryWarningPublic]
