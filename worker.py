@@ -31,6 +31,7 @@ from activities.adapters.remedy_selection import FakeRemediesRefused, courier_se
 from activities.adapters.selection import FakePaymentsRefused, payment_provider
 from activities.closing import CaseCloser
 from activities.facts import FactsActivities
+from activities.order_locks import OrderLocks
 from activities.payments import MoneyActivities
 from activities.recording import CaseRecorder
 from activities.remedies import RemedyActivities
@@ -73,9 +74,12 @@ def build_worker(
         FactsActivities(sessions).load_case_facts,
         MoneyActivities(sessions, provider).move_money,
         RemedyActivities(sessions, fulfilment or FakeFulfilment(), courier or FakeCourier()).carry_out,
-        scans.open_exception_cases,
         closer.close_cancelled,
         closer.repair_orphans,
+        OrderLocks(sessions).unlock_order,
+        scans.scan_stalled_page,
+        scans.scan_missed_page,
+        scans.restart_unstarted,
     ]
     return Worker(
         client,

@@ -10,12 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.transfer_option import transfer_option
 from models import order_ledger
 from models.case import Case
 from models.evidence import Evidence
 from models.order import Order, Shipment, TrackingEventRow
 from models.timeline import CaseEvent
-from rulebook.enums import Party, ReasonCode, ShipmentDirection, ShipmentState, TrackingStatus
+from rulebook.enums import CaseKind, Party, ReasonCode, ShipmentDirection, ShipmentState, TrackingStatus
 from rulebook.facts import CaseFacts, EvidenceOnFile, ListingPolicy, Statement, TrackingEvent
 from workflows.messages import CaseInput
 
@@ -45,7 +46,7 @@ class FactsActivities:
                 now=datetime.now(UTC),
                 timers=opened.timers,
                 thresholds=opened.thresholds,
-                policy=listing_policy(order.items),
+                policy=listing_policy(order.items, case.items),
                 delivered_at=max(delivered) if delivered else None,
                 tracking=tuple(tracking),
                 evidence=await _evidence(session, case_id),
@@ -53,6 +54,7 @@ class FactsActivities:
                 description=case.description,
                 urgent=case.urgent,
                 asked_at=case.created_at,
+                transfer_from=await transfer_option(session, order) if case.kind == CaseKind.OVERSOLD else None,
             )
 
 
@@ -78,18 +80,25 @@ def _reason(value: str) -> ReasonCode:
         return ReasonCode.OTHER
 
 
-def listing_policy(items: Sequence[Mapping[str, Any]]) -> ListingPolicy:
-    """The strictest policy across the order's items, as the listing showed it at purchase."""
-    listings = [item.get("listing") or {} for item in items] or [{}]
+def listing_policy(
+    items: Sequence[Mapping[str, Any]], named: Sequence[Mapping[str, Any]] | None = None
+) -> ListingPolicy:
+    """The strictest policy across the items the case names (every item of the order when it names none), as
+    the listing showed it at purchase."""
+    skus = {str(n.get("sku")) for n in named or ()}
+    chosen = [item for item in items if str(item.get("sku")) in skus] or list(items)
+    listings = [item.get("listing") or {} for item in chosen] or [{}]
     policies = [listing.get("after_sales_policy") or {} for listing in listings]
+    categories = [str(item["category"]) for item in chosen if item.get("category")]
+    descriptions = list(dict.fromkeys(str(d) for listing in listings if (d := listing.get("description"))))
     return ListingPolicy(
         seven_day_return=all(p.get("seven_day_return", True) for p in policies),
         returnable_with_tags_only=any(p.get("returnable_with_tags_only", False) for p in policies),
         washable=all(p.get("washable", True) for p in policies),
         perishable=any(p.get("perishable", False) for p in policies),
         custom_made=any(p.get("custom_made", False) for p in policies),
-        category=str(items[0].get("category", "")) if items else "",
-        description=str(listings[0].get("description", "")),
+        category=categories[0] if categories else "",
+        description=" / ".join(descriptions),
     )
 
 

@@ -1,24 +1,29 @@
-"""The exception scan's activity: finds stalled and missed shipments, opens their cases and starts their workflows.
+"""The exception scan's activities: each finds one page of stalled or missed shipments and opens their cases.
 
 The rule book decides what is stalled (`rulebook.rules.shipment.stalled_event`) and what is missed
-(`rulebook.exceptions.shipment_missed`); this activity only queries, inserts and starts. The `open_key` unique
-constraint on cases holds one open case per order and kind, so two scans racing open one case; a stall opens one
-case per stalled event (a closed case is not reopened while the tracking stays where it was) and a missed shipment
-one case per order. A case stored but
-whose workflow never confirmed its opening (the activity died in between) is started again by the next scan.
+(`rulebook.exceptions.shipment_missed`); these activities only query, insert and start. Pages are keyset-paged by
+the columns they filter on — unfinished outbound parcels by their last tracking event (`models/tracking.py`),
+orders still waiting for their shipment by ship-by — and whatever was handled (delivered, shipped, refunded in
+full, already given its case) is excluded in SQL, so no pile of handled rows can hide a later one.
+
+One case per stall or miss however often a page is retried: the case id is derived from what it is about (the
+parcel and the event it stalled on; the order that missed its shipment), and the insert marks the row handled in
+the same transaction. A case stored but whose workflow never confirmed its opening (the activity died in between)
+is started again by a retry of its page, or by the next round's restart step.
 """
 
+import asyncio
+import hashlib
 import logging
-import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func
-from sqlalchemy import case as when
+from sqlalchemy import ColumnElement, and_, exists, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import SelectOfScalar
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
@@ -31,14 +36,19 @@ from rulebook.deadlines import DeadlinePolicy
 from rulebook.enums import CaseKind, CaseStatus, Party, ReasonCode, ShipmentDirection
 from rulebook.exceptions import EXCEPTION_KINDS, shipment_missed
 from rulebook.facts import Thresholds, TrackingEvent
-from rulebook.rules.shipment import FINAL_TRACKING, stalled_event
+from rulebook.rules.shipment import stalled_event
 from rulebook.timers import Timers
 from workflows.case import CaseWorkflow
-from workflows.messages import ScanRequest, ScanResult
+from workflows.messages import PageCursor, PageResult, ScanPage
 from workflows.starting import case_input, start_operation
 
 log = logging.getLogger("scans")
 RESTART_AFTER = timedelta(minutes=1)  # a scan case with no event this long after its insert lost its start
+
+
+def scan_case_id(*about: str) -> str:
+    """The case id of one stall or miss, the same on every retry."""
+    return hashlib.sha256(":".join(about).encode()).hexdigest()[:16]
 
 
 class ScanActivities:
@@ -56,93 +66,100 @@ class ScanActivities:
         self._deadlines = deadlines or DeadlinePolicy()
 
     @activity.defn
-    async def open_exception_cases(self, scan: ScanRequest) -> ScanResult:
+    async def scan_stalled_page(self, page: ScanPage) -> PageResult:
+        """One page of outbound parcels whose last tracking event is T-STALL old and not final, whose stall has had
+        no case, on orders with no open `logistics_stalled` case."""
         now = datetime.now(UTC)
-        restarted = [await self._start(case) for case in await self._unstarted(scan, now)]
-        stalled = [
-            await self._open(order, CaseKind.LOGISTICS_STALLED, why) for order, why in await self._stalled(scan, now)
-        ]
-        missed = [
-            await self._open(order, CaseKind.MISSED_SHIPMENT, why) for order, why in await self._missed(scan, now)
-        ]
-        return ScanResult(
-            stalled=tuple(c for c in stalled if c), missed=tuple(c for c in missed if c), restarted=tuple(restarted)
-        )
-
-    # --- finding -----------------------------------------------------------------------------------
-
-    async def _stalled(self, scan: ScanRequest, now: datetime) -> list[tuple[Order, str]]:
-        """Outbound shipments whose last tracking event is T-STALL old and not final, on orders with no open
-        `logistics_stalled` case."""
-        last_at = func.max(TrackingEventRow.at)
-        final = when((col(TrackingEventRow.status).in_(FINAL_TRACKING), 1), else_=0)
-        shipments = (
-            select(Shipment.tracking_no)
-            .join(TrackingEventRow, col(TrackingEventRow.tracking_no) == col(Shipment.tracking_no))
+        last_at = col(Shipment.last_event_at)
+        statement = (
+            select(Shipment, Order)
             .join(Order, col(Order.order_id) == col(Shipment.order_id))
             .where(
-                Shipment.direction == ShipmentDirection.OUTBOUND,
+                col(Shipment.direction) == ShipmentDirection.OUTBOUND,
+                col(Shipment.tracking_final).is_(False),
+                last_at <= now - self._timers.stall,
+                or_(col(Shipment.stall_handled_at).is_(None), col(Shipment.stall_handled_at) < last_at),
                 _no_open_case(CaseKind.LOGISTICS_STALLED),
-                *_of_shop(scan),
+                *_of_shop(page),
+                *_after(last_at, col(Shipment.id), page.after, int),
             )
-            .group_by(col(Shipment.tracking_no))
-            .having(last_at <= now - self._timers.stall, func.sum(final) == 0)
-            .limit(scan.limit * 4)
+            .order_by(last_at, col(Shipment.id))
+            .limit(page.size)
         )
-        found: list[tuple[Order, str]] = []
         async with self._sessions() as session:
-            for tracking_no in (await session.exec(shipments)).all():
-                rows = await session.exec(select(TrackingEventRow).where(TrackingEventRow.tracking_no == tracking_no))
-                events = tuple(TrackingEvent(r.status, r.at, r.location) for r in rows.all())
-                stuck = stalled_event(events, now, self._timers.stall)
-                order = (await session.exec(_order_of(tracking_no))).first()
-                if stuck is None or order is None or any(o.order_id == order.order_id for o, _ in found):
-                    continue
-                if await _had_case(session, order.order_id, CaseKind.LOGISTICS_STALLED, since=stuck.at):
-                    continue  # this stall has had its case; only a new stall (tracking moved, then stuck) opens another
-                hours = int((now - stuck.at).total_seconds() // 3600)
-                why = f"{tracking_no}: no tracking event for {hours} h since {stuck.status} at {stuck.location or '?'}"
-                found.append((order, why))
-                if len(found) >= scan.limit:
-                    break
-        return found
+            rows = list((await session.exec(statement)).all())
+            stuck = [(shipment, order, await _last_event(session, shipment)) for shipment, order in rows]
+        cases: list[tuple[Case, Shipment]] = []
+        for shipment, order, event in stuck:
+            if event is None or stalled_event((event,), now, self._timers.stall) is None:
+                continue
+            hours = int((now - event.at).total_seconds() // 3600)
+            place = event.location or "?"
+            why = f"{shipment.tracking_no}: no tracking event for {hours} h since {event.status} at {place}"
+            case_id = scan_case_id("stall", shipment.tracking_no, event.at.isoformat())
+            cases.append((self._case(case_id, order, CaseKind.LOGISTICS_STALLED, why), shipment))
+        opened = await self._open_all([(case, self._mark_stall(shipment)) for case, shipment in cases])
+        last = rows[-1][0] if len(rows) == page.size else None
+        cursor = PageCursor(last.last_event_at, str(last.id)) if last and last.last_event_at else None
+        return PageResult(opened, cursor)
 
-    async def _missed(self, scan: ScanRequest, now: datetime) -> list[tuple[Order, str]]:
-        """Paid orders past ship-by with no outbound shipment, with no open `missed_shipment` case."""
-        shipped = exists().where(
-            col(Shipment.order_id) == col(Order.order_id), col(Shipment.direction) == ShipmentDirection.OUTBOUND
-        )
-        orders = (
+    @activity.defn
+    async def scan_missed_page(self, page: ScanPage) -> PageResult:
+        """One page of paid orders past ship-by with no outbound shipment, not refunded in full, that have not had
+        their `missed_shipment` case."""
+        now = datetime.now(UTC)
+        ship_by = col(Order.ship_by)
+        statement = (
             select(Order)
-            .where(col(Order.ship_by) < now, ~shipped, _no_case_ever(CaseKind.MISSED_SHIPMENT), *_of_shop(scan))
-            .order_by(col(Order.ship_by))
-            .limit(scan.limit)
+            .where(
+                col(Order.shipment_pending).is_(True),
+                ship_by < now,
+                _refunded(Order.order_id) < col(Order.total_cents),
+                ~_shipped(),
+                _no_case_ever(CaseKind.MISSED_SHIPMENT),
+                *_of_shop(page),
+                *_after(ship_by, col(Order.order_id), page.after, str),
+            )
+            .order_by(ship_by, col(Order.order_id))
+            .limit(page.size)
         )
-        found: list[tuple[Order, str]] = []
         async with self._sessions() as session:
-            for order in (await session.exec(orders)).all():
-                refunded = await _refunded(session, order.order_id)
-                if shipment_missed(order.ship_by, False, now, fully_refunded=refunded >= order.total_cents):
-                    found.append((order, f"ship-by {order.ship_by.isoformat()} passed with no shipment"))
-        return found
+            orders = list((await session.exec(statement)).all())
+        cases = [
+            (
+                self._case(scan_case_id("missed", order.order_id), order, CaseKind.MISSED_SHIPMENT, why),
+                self._mark_missed(order),
+            )
+            for order in orders
+            if shipment_missed(order.ship_by, False, now)
+            for why in (f"ship-by {order.ship_by.isoformat()} passed with no shipment",)
+        ]
+        opened = await self._open_all(cases)
+        last = orders[-1] if len(orders) == page.size else None
+        return PageResult(opened, PageCursor(last.ship_by, last.order_id) if last else None)
 
-    async def _unstarted(self, scan: ScanRequest, now: datetime) -> list[Case]:
+    @activity.defn
+    async def restart_unstarted(self, page: ScanPage) -> tuple[str, ...]:
+        """Exception cases stored a while ago whose workflow never confirmed its opening."""
         statement = select(Case).where(
             col(Case.kind).in_(EXCEPTION_KINDS),
             Case.event_count == 0,
             col(Case.open_key).is_not(None),
-            col(Case.created_at) <= now - RESTART_AFTER,
-            *((col(Case.shop_id) == scan.shop_id,) if scan.shop_id else ()),
+            col(Case.created_at) <= datetime.now(UTC) - RESTART_AFTER,
+            *((col(Case.shop_id) == page.shop_id,) if page.shop_id else ()),
         )
         async with self._sessions() as session:
-            return list((await session.exec(statement.limit(scan.limit))).all())
+            cases = list((await session.exec(statement.limit(page.size))).all())
+        restarted = []
+        for case in cases:
+            restarted.append(await self._start(case))
+            activity.heartbeat(len(restarted))
+        return tuple(restarted)
 
     # --- opening -----------------------------------------------------------------------------------
 
-    async def _open(self, order: Order, kind: CaseKind, why: str) -> str | None:
-        """Inserts the case and starts its workflow; None when an open case of this kind took the order first."""
-        case_id = uuid.uuid4().hex[:16]
-        case = Case(
+    def _case(self, case_id: str, order: Order, kind: CaseKind, why: str) -> Case:
+        return Case(
             case_id=case_id,
             kind=kind,
             status=CaseStatus.AWAITING_MERCHANT,
@@ -156,12 +173,39 @@ class ScanActivities:
             open_key=open_key(order.order_id, kind),
             workflow_id=f"case-{case_id}",
         )
+
+    @staticmethod
+    def _mark_stall(shipment: Shipment) -> object:
+        return update(Shipment).where(col(Shipment.id) == shipment.id).values(stall_handled_at=shipment.last_event_at)
+
+    @staticmethod
+    def _mark_missed(order: Order) -> object:
+        return update(Order).where(col(Order.order_id) == order.order_id).values(shipment_pending=False)
+
+    async def _open_all(self, cases: list[tuple[Case, object]]) -> tuple[str, ...]:
+        """Stores each case with its row's handled mark, then starts the workflows together (heartbeating)."""
+        stored = [case for case, mark in cases if await self._store(case, mark)]
+        started: list[str] = []
+
+        async def start(case: Case) -> None:
+            started.append(await self._start(case))
+            activity.heartbeat(len(started))
+
+        await asyncio.gather(*(start(case) for case in stored))
+        return tuple(sorted(started, key=[c.case_id for c in stored].index))
+
+    async def _store(self, case: Case, mark: object) -> bool:
+        """True when the case is stored and not yet confirmed started (new, or stored by an attempt that died)."""
         try:
             async with transaction(self._sessions) as session:
                 session.add(case)
+                await session.flush()
+                await session.exec(mark)  # type: ignore[call-overload]
+            return True
         except IntegrityError:
-            return None  # another scan (or a retry of this one) opened it
-        return await self._start(case)
+            async with self._sessions() as session:
+                earlier = await session.get(Case, case.case_id)
+            return earlier is not None and earlier.event_count == 0  # else: another case holds the order
 
     async def _start(self, case: Case) -> str:
         opened = case_input(case, self._timers, self._thresholds, self._deadlines)
@@ -169,6 +213,22 @@ class ScanActivities:
         await self._client.execute_update_with_start_workflow(CaseWorkflow.opened, start_workflow_operation=start)
         log.info("opened %s case %s on order %s", case.kind, case.case_id, case.order_id)
         return case.case_id
+
+
+def _after(at: Any, key: Any, cursor: PageCursor | None, parse: Callable[[str], object]) -> list[ColumnElement[bool]]:
+    """The keyset condition `(at, key) > cursor`, spelt so that an index on (…, at, key) serves it."""
+    if cursor is None:
+        return []
+    last_key = parse(cursor.key)
+    return [at >= cursor.at, or_(at > cursor.at, and_(at == cursor.at, key > last_key))]
+
+
+async def _last_event(session: AsyncSession, shipment: Shipment) -> TrackingEvent | None:
+    statement = select(TrackingEventRow).where(
+        TrackingEventRow.tracking_no == shipment.tracking_no, col(TrackingEventRow.at) == shipment.last_event_at
+    )
+    row = (await session.exec(statement.limit(1))).first()
+    return TrackingEvent(row.status, row.at, row.location) if row else None
 
 
 def _no_open_case(kind: CaseKind) -> ColumnElement[bool]:
@@ -181,31 +241,24 @@ def _no_case_ever(kind: CaseKind) -> ColumnElement[bool]:
     return ~exists().where(col(Case.order_id) == col(Order.order_id), col(Case.kind) == kind)
 
 
-async def _had_case(session: AsyncSession, order_id: str, kind: CaseKind, since: datetime) -> bool:
-    statement = select(Case.case_id).where(
-        Case.order_id == order_id, col(Case.kind) == kind, col(Case.created_at) >= since
+def _shipped() -> ColumnElement[bool]:
+    return exists().where(
+        col(Shipment.order_id) == col(Order.order_id), col(Shipment.direction) == ShipmentDirection.OUTBOUND
     )
-    return (await session.exec(statement.limit(1))).first() is not None
 
 
-def _of_shop(scan: ScanRequest) -> tuple[ColumnElement[bool], ...]:
-    return (col(Order.shop_id) == scan.shop_id,) if scan.shop_id else ()
-
-
-def _order_of(tracking_no: str) -> SelectOfScalar[Order]:
+def _refunded(order_id: object) -> ColumnElement[int]:
+    """What the order's ledger has refunded (confirmed): a refund in full before shipment cancels the shipment."""
     return (
-        select(Order)
-        .join(Shipment, col(Shipment.order_id) == col(Order.order_id))
-        .where(Shipment.tracking_no == tracking_no, Shipment.direction == ShipmentDirection.OUTBOUND)
-    )
-
-
-async def _refunded(session: AsyncSession, order_id: str) -> int:
-    total = await session.exec(
-        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
-            LedgerEntry.order_id == order_id,
-            LedgerEntry.kind == LedgerKind.REFUND,
-            LedgerEntry.status == LedgerStatus.SUCCEEDED,
+        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
+        .where(
+            col(LedgerEntry.order_id) == order_id,
+            col(LedgerEntry.kind) == LedgerKind.REFUND,
+            col(LedgerEntry.status) == LedgerStatus.SUCCEEDED,
         )
+        .scalar_subquery()
     )
-    return int(total.one())
+
+
+def _of_shop(page: ScanPage) -> tuple[ColumnElement[bool], ...]:
+    return (col(Order.shop_id) == page.shop_id,) if page.shop_id else ()

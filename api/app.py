@@ -18,8 +18,10 @@ from api.routes import (
     evidence,
     facts,
     health,
+    inventory,
     logistics,
     notifications,
+    order_checks,
     orders,
     resolutions,
     shops,
@@ -61,7 +63,21 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     app.state.settings = settings
     app.add_middleware(BodyLimit, file_max_bytes=settings.evidence_max_bytes)
     install_error_handlers(app)
-    routers = (orders, logistics, cases, evidence, timeline, facts, resolutions, notifications, agent, shops, health)
+    routers = (
+        order_checks,
+        orders,
+        logistics,
+        inventory,
+        cases,
+        evidence,
+        timeline,
+        facts,
+        resolutions,
+        notifications,
+        agent,
+        shops,
+        health,
+    )
     for module in routers:
         app.include_router(module.router)
     return app

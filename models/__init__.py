@@ -5,9 +5,11 @@ from sqlmodel import SQLModel
 from models.case import Case
 from models.evidence import Evidence
 from models.idempotency import IdempotencyRecord
+from models.inventory import StockLevel
 from models.ledger import LedgerEntry
 from models.notification import Notification
 from models.order import Order, Shipment, TrackingEventRow
+from models.order_line import OrderLine
 from models.remedy_call import RemedyCallRow
 from models.shop_settings import ShopSettings
 from models.timeline import CaseEvent
@@ -22,9 +24,11 @@ __all__ = [
     "LedgerEntry",
     "Notification",
     "Order",
+    "OrderLine",
     "RemedyCallRow",
     "Shipment",
     "ShopSettings",
+    "StockLevel",
     "TrackingEventRow",
     "metadata",
 ]

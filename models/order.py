@@ -7,7 +7,7 @@ exchange's `replacement`, stored by the case workflow with its `case_id`); track
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.types import EnumText, UTCDateTime, utcnow
@@ -16,6 +16,8 @@ from rulebook.enums import ShipmentDirection, TrackingStatus
 
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
+    # The missed-shipment scan pages through the orders still waiting for their shipment, by ship-by.
+    __table_args__ = (Index("ix_orders_missed_scan", "shipment_pending", "ship_by", "order_id"),)
 
     order_id: str = Field(primary_key=True, max_length=64)
     buyer_id: str = Field(index=True, max_length=64)
@@ -27,12 +29,20 @@ class Order(SQLModel, table=True):
     shipping_address: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     # Bumped by every money move's claim: the write that serialises the order's moves (models/order_ledger.py).
     ledger_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # True until the order's outbound shipment is posted or its missed shipment has its case (the scan's filter).
+    shipment_pending: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
+    # Oversold: held (not shipped, not cancelled) until the merchant's remedy; a shipment posted meanwhile is 409.
+    locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Shipment(SQLModel, table=True):
     __tablename__ = "shipments"
-    __table_args__ = (UniqueConstraint("carrier", "tracking_no"),)
+    __table_args__ = (
+        UniqueConstraint("carrier", "tracking_no"),
+        # The stall scan pages through unfinished outbound parcels by their last event (models/tracking.py).
+        Index("ix_shipments_stall_scan", "direction", "tracking_final", "last_event_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: str = Field(foreign_key="orders.order_id", index=True, max_length=64)
@@ -45,6 +55,10 @@ class Shipment(SQLModel, table=True):
         sa_column_kwargs={"server_default": ShipmentDirection.OUTBOUND.value},
     )
     case_id: str | None = Field(default=None, foreign_key="cases.case_id", index=True, max_length=40)
+    # What the tracking feed last said, kept by models/tracking.py so the stall scan filters in SQL.
+    last_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    tracking_final: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    stall_handled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the stall that had its case
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from rulebook.enums import CaseKind, EvidenceKind, Party, ReasonCode, ShipmentState, TrackingStatus
+from rulebook.oversell import TransferOption
 from rulebook.timers import Timers
 
 
@@ -86,3 +87,5 @@ class CaseFacts:
     # When the buyer asked (the case opened). The law's limits are judged then, so no wait of the merchant's, no
     # paused day and no extension can run them out against the buyer; None: judged `now`.
     asked_at: datetime | None = None
+    # oversold: the nearest warehouse holding the order's quantity (rulebook/oversell.py); None: none has it
+    transfer_from: TransferOption | None = None

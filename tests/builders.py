@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import tracking
 from models.case import Case, open_key
 from models.db import transaction
 from models.order import Order, Shipment, TrackingEventRow
@@ -44,6 +45,7 @@ async def add_order(
             {"sku": "tee-1", "title": "T-shirt", "quantity": 1, "unit_price_cents": total_cents, "listing": listing()}
         ],
         shipping_address={"name": "张三", "city": "上海"},
+        shipment_pending=not shipped,
     )
     async with transaction(sessions) as session:
         session.add(order)
@@ -58,6 +60,8 @@ async def add_order(
                         at=delivered_at or now - timedelta(days=1),
                     )
                 )
+                await session.flush()
+                await tracking.refresh(session, tracking_no)
     return order
 
 

@@ -14,15 +14,19 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from rulebook import exceptions, ranking
-from rulebook.enums import CaseStatus, Party, Resolution, Role
+from rulebook.enums import CaseKind, CaseStatus, Party, Resolution, Role
 from rulebook.facts import CaseFacts
 from rulebook.rules.shipment import stalled_event
 from workflows.messages import PLATFORM_ID, ActionRequest, CaseShipment, EventDraft
 from workflows.remedy_messages import RemedyAction
 from workflows.resolutions import ParcelRemedies
+
+with workflow.unsafe.imports_passed_through():
+    from activities.order_locks import OrderLocks
 
 if TYPE_CHECKING:
     from datetime import timedelta as Wait
@@ -33,6 +37,10 @@ if TYPE_CHECKING:
 RESOLUTIONS_PATCH = "resolutions-carried-out"  # before it, reshipments and faster transport were instructions only
 FASTEST = frozenset({Resolution.SAME_DAY_LOCAL_RESHIP, Resolution.EMERGENCY_TRANSFER})
 FROM_NEAREST_STOCK = frozenset({Resolution.EMERGENCY_TRANSFER, Resolution.SAME_DAY_LOCAL_RESHIP})
+
+# Oversold cases before it left the order locked after the remedy. Emergency transfer: the fulfilment adapter's
+# transfer joins here (the instruction recorded above) once it exists.
+OVERSOLD_UNLOCK_PATCH = "oversold-unlock"
 
 
 class ExceptionDesk:
@@ -78,6 +86,9 @@ class ExceptionDesk:
             "menu": list(self._menu),
             "deadline": deadline,
         }
+        if self._case.kind == CaseKind.OVERSOLD:  # where an emergency transfer would come from (None: nowhere)
+            transfer = facts.transfer_from
+            data["transfer_from"] = dataclasses.asdict(transfer) if transfer else None
         return self._event("exception_alert", Role.SYSTEM, PLATFORM_ID, data)
 
     def _check_resolution(self, request: ActionRequest) -> None:
@@ -134,15 +145,30 @@ class ExceptionDesk:
             if not await self._parcel_remedy(RemedyAction.UPGRADE_TRANSPORT, events):
                 return
         elif carried and chosen.instruction is not None:  # reship or transfer: the case follows the new parcel
+            await self._unlock_if_oversold(chosen.resolution, events)
             fastest = True if chosen.resolution in FASTEST else None
             await self._reship(events, fastest, nearest_stock=chosen.resolution in FROM_NEAREST_STOCK)
             return
         elif chosen.instruction is not None:
             data = {"instruction": chosen.instruction, "resolution": chosen.resolution, "executed": False, **proof}
             events.append(self._event("reshipment_instructed", Role.SYSTEM, PLATFORM_ID, data))
+        await self._unlock_if_oversold(chosen.resolution, events)
         self._close(CaseStatus.RESOLVED)
         events.append(self._event("case_closed", Role.SYSTEM, PLATFORM_ID, {"status": self._status}))
         await self._record(*events)
+
+    async def _unlock_if_oversold(self, resolution: Resolution, events: list[EventDraft]) -> None:
+        """An oversold order is locked until the merchant's remedy is carried out; then it may ship again."""
+        if self._case.kind != CaseKind.OVERSOLD or not workflow.patched(OVERSOLD_UNLOCK_PATCH):
+            return
+        await workflow.execute_activity_method(
+            OrderLocks.unlock_order,
+            self._case.order_id,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+        )
+        unlocked = {"order_id": self._case.order_id, "resolution": resolution}
+        events.append(self._event("order_unlocked", Role.SYSTEM, PLATFORM_ID, unlocked))
 
     async def _parcel_remedy(self, action: RemedyAction, events: list[EventDraft]) -> bool:
         """Urges the courier or upgrades the transport of the order's parcel, once; refused for good → an agent."""

@@ -64,18 +64,45 @@ class ActionRequest:
 
 
 @dataclass(frozen=True)
-class ScanRequest:
-    """One run of the exception scan; `shop_id` narrows it to one shop (tests, a shop's own re-scan)."""
-
-    shop_id: str | None = None
-    limit: int = 500  # cases opened per kind and run at most; the next run takes the rest
+class ScanResult:
+    stalled: tuple[str, ...] = ()  # case ids opened (the first REPORTED of each kind; `opened` counts them all)
+    missed: tuple[str, ...] = ()
+    restarted: tuple[str, ...] = ()  # opened before, whose workflow had not confirmed its start
+    opened: int = 0
 
 
 @dataclass(frozen=True)
-class ScanResult:
-    stalled: tuple[str, ...] = ()  # case ids opened
-    missed: tuple[str, ...] = ()
-    restarted: tuple[str, ...] = ()  # opened before, whose workflow had not confirmed its start
+class PageCursor:
+    """Where a keyset-paged scan stopped: the last row's sort key (a time) and its id."""
+
+    at: datetime
+    key: str
+
+
+@dataclass(frozen=True)
+class ScanPage:
+    shop_id: str | None
+    size: int
+    after: PageCursor | None = None
+
+
+@dataclass(frozen=True)
+class PageResult:
+    opened: tuple[str, ...] = ()
+    next: PageCursor | None = None  # None: the last page
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """One round of the exception scan; `shop_id` narrows it to one shop (tests, a shop's own re-scan). A round
+    that continues as new carries where it is (`phase`, `cursor`) and what it opened so far (`found`)."""
+
+    shop_id: str | None = None
+    page_size: int = 100
+    pages_per_run: int = 50  # pages before the round continues as new
+    phase: str = "stalled"  # stalled → missed → restart
+    cursor: PageCursor | None = None
+    found: ScanResult = ScanResult()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from api.errors import NotFound, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.orders import TrackingAccepted, TrackingEventIn
 from api.text import shown
+from models import tracking
 from models.case import Case
 from models.order import Shipment, TrackingEventRow
 from workflows.messages import TrackingUpdate
@@ -51,10 +52,12 @@ async def _store(session: AsyncSession, body: TrackingEventIn) -> bool:
         )
     )
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError:
         await session.rollback()
         return True
+    await tracking.refresh(session, body.tracking_no)
+    await session.commit()
     return False
 
 

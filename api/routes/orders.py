@@ -5,7 +5,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api.deps import CallerDep, SessionDep, SystemDep
+from api import oversold
+from api.deps import CallerDep, SessionDep, SettingsDep, SystemDep, TemporalDep
 from api.errors import Conflict, NotFound, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.minimise import masked_phone
@@ -15,30 +16,43 @@ from api.text import shown
 from models import order_ledger
 from models.ledger import NOT_AGAINST_PAID, LedgerEntry, LedgerStatus
 from models.order import Order, Shipment
+from models.order_line import order_lines
 from rulebook.enums import Role, ShipmentDirection
 
 router = APIRouter(prefix="/orders", tags=["integration"], route_class=IdempotentRoute)
 
 
 @router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413))
-async def create_order(body: OrderCreate, _caller: SystemDep, session: SessionDep) -> OrderPublic:
-    """Stores a paid order with the listing snapshot of each item, kept as evidence for every later case."""
+async def create_order(
+    body: OrderCreate, _caller: SystemDep, session: SessionDep, client: TemporalDep, settings: SettingsDep
+) -> OrderPublic:
+    """Stores a paid order with the listing snapshot of each item, kept as evidence for every later case; an
+    order its SKU's stock cannot serve is locked and gets an `oversold` case at once."""
     order = Order.model_validate(body.model_dump(mode="json", exclude={"paid_at", "ship_by"}), update=_times(body))
     session.add(order)
+    session.add_all(order_lines(order))
     try:
         await session.commit()
     except IntegrityError:
         await session.rollback()
         raise Conflict(f"order {body.order_id} exists", code="order_exists") from None
+    await oversold.check(session, client, settings, [item.sku for item in body.items])
+    await session.refresh(order)
     return await _public(session, order)
 
 
 @router.post("/{order_id}/shipments", status_code=201, dependencies=IDEMPOTENT, responses=documented(413))
 async def add_shipment(order_id: str, body: ShipmentCreate, _caller: SystemDep, session: SessionDep) -> ShipmentPublic:
-    if await session.get(Order, order_id) is None:
+    order = await session.get(Order, order_id)
+    if order is None:
         raise NotFound(f"no order {shown(order_id)}")
+    if order.locked_at is not None:
+        raise Conflict(
+            f"order {shown(order_id)} is locked: oversold, awaiting the merchant's remedy", code="order_locked"
+        )
     shipment = Shipment.model_validate(body, update={"order_id": order_id})
     session.add(shipment)
+    order.shipment_pending = False  # shipments posted here are the order's own (outbound)
     try:
         await session.commit()
     except IntegrityError:

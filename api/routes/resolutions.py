@@ -17,7 +17,7 @@ async def get_resolutions(_staff: StaffDep, case: VisibleCaseDep, session: Sessi
     """Each option with its success rate (closed `resolved` without escalation) and sample size, best first;
     urgent cases get the fastest fixes first. A case that is not an order exception has an empty menu."""
     order = await session.get(Order, case.order_id)
-    kind = exception_kind(case.kind, listing_policy(order.items if order else []).perishable)
+    kind = exception_kind(case.kind, listing_policy(order.items if order else [], case.items).perishable)
     if kind is None:
         return ResolutionMenu(case_id=case.case_id, exception_kind=None, urgent=case.urgent, items=[])
     ranked = rank(kind, await resolution_history(session, case.kind), urgent=case.urgent)

@@ -61,6 +61,8 @@ class Address(Strict):
     district: str = Field(default="", max_length=64)
     street: str = Field(max_length=200)
     unit: str = Field(default="", max_length=100)
+    lat: float | None = Field(default=None, ge=-90, le=90)  # lets oversold find the nearest warehouse by distance
+    lng: float | None = Field(default=None, ge=-180, le=180)
 
 
 class OrderCreate(Strict):
@@ -119,6 +121,7 @@ class OrderPublic(BaseModel):
     ship_by: datetime
     shipping_address: dict[str, Any]
     created_at: datetime
+    locked_at: datetime | None = Field(default=None, description="oversold: held until the merchant's remedy")
     shipments: list[ShipmentPublic] = []
     paid_cents: int = Field(description="what the buyer paid (the order total)")
     refunded_cents: int = Field(description="refunds of every case of the order: succeeded and in flight")
@@ -143,3 +146,26 @@ class TrackingEventIn(Strict):
 class TrackingAccepted(BaseModel):
     accepted: bool = True
     duplicate: bool
+
+
+class OrderDraft(Strict):
+    """An order before it is confirmed, as `POST /orders` takes it; only the buyer, items and address are needed."""
+
+    buyer_id: Id
+    items: list[OrderItem] = Field(min_length=1, max_length=200)
+    shipping_address: Address
+    order_id: Id | None = None
+    shop_id: Id | None = None
+    total_cents: int | None = Field(default=None, ge=1, le=MAX_CENTS)
+    paid_at: AwareDatetime | None = None
+    ship_by: AwareDatetime | None = None
+
+
+class EntryWarningPublic(BaseModel):
+    field: str
+    message: str
+    suggestion: str
+
+
+class EntryCheck(BaseModel):
+    warnings: list[EntryWarningPublic]

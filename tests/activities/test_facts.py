@@ -4,7 +4,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import ActivityEnvironment
 
-from activities.facts import FactsActivities
+from activities.facts import FactsActivities, listing_policy
 from models.db import transaction
 from models.timeline import CaseEvent
 from models.types import utcnow
@@ -55,3 +55,28 @@ async def test_an_order_without_a_shipment_is_not_shipped(sessions: Sessions) ->
     case = await add_case(sessions, await add_order(sessions, shipped=False))
     facts = await ActivityEnvironment().run(FactsActivities(sessions).load_case_facts, case)
     assert (facts.shipment, facts.delivered_at, facts.tracking) == (ShipmentState.NOT_SHIPPED, None, ())
+
+
+def test_the_listing_policy_is_that_of_the_items_the_case_names_or_of_every_item() -> None:
+    tee = {
+        "sku": "tee",
+        "category": "apparel",
+        "listing": {"after_sales_policy": {"washable": True}, "description": "T恤"},
+    }
+    fish = {
+        "sku": "fish",
+        "category": "fresh",
+        "listing": {"after_sales_policy": {"perishable": True, "seven_day_return": False}, "description": "鲜鱼"},
+    }
+    items = [fish, tee]
+
+    named = listing_policy(items, [{"sku": "tee", "quantity": 1}])
+    assert (named.perishable, named.seven_day_return, named.category, named.description) == (
+        False,
+        True,
+        "apparel",
+        "T恤",
+    )
+    every = listing_policy(items, None)
+    assert (every.perishable, every.seven_day_return, every.description) == (True, False, "鲜鱼 / T恤")
+    assert listing_policy(items, [{"sku": "unknown", "quantity": 1}]) == every  # nothing named matches: all items

@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.adapters.payments import FakePaymentProvider
+from models import tracking
 from models.case import Case
 from models.db import transaction
 from models.order import Order, Shipment, TrackingEventRow
@@ -49,6 +50,8 @@ async def stalled_order(sessions: Sessions, hours: int = 80) -> Order:
             TrackingEventRow(tracking_no=tracking_no, status=TrackingStatus.PICKED_UP, at=at - DAY, location="杭州")
         )
         session.add(TrackingEventRow(tracking_no=tracking_no, status=TrackingStatus.IN_TRANSIT, at=at, location="上海"))
+        await session.flush()
+        await tracking.refresh(session, tracking_no)
     return order
 
 
