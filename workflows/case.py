@@ -21,6 +21,7 @@ from rulebook.facts import CaseFacts
 from rulebook.returns import Stage
 from rulebook.timers import TimerId, refund_alert_after
 from workflows import search_attributes as sa
+from workflows import system_evidence
 from workflows.exceptions import ExceptionDesk
 from workflows.messages import (
     PLATFORM_ID,
@@ -136,7 +137,10 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         if exceptions.is_exception(self._case.kind):  # opened by the system's scan; the merchant is alerted
             opener = (Role.SYSTEM, PLATFORM_ID)
             alert = [self._exception_alert(facts, urgency.urgent, self._iso_deadline())]
-        opened = self._event("case_opened", *opener, {**data, "deadline": self._iso_deadline()})
+        relied_on = system_evidence.at_open(self._case.case_id, facts)
+        opened = self._event(
+            "case_opened", *opener, {**data, "deadline": self._iso_deadline(), "system_evidence": relied_on}
+        )
         decision = decide.on_open(facts)
         if decision is None:
             await self._record(opened, *alert)
@@ -423,6 +427,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         return self._deadline.isoformat() if self._deadline else None
 
     async def _record(self, *events: EventDraft, shipments: tuple[CaseShipment, ...] = ()) -> None:
+        events = system_evidence.attached(self._case.case_id, events)
         step = StepRecord(self._case.case_id, self._seq + 1, tuple(events), self._projection(), shipments)
         await workflow.execute_local_activity_method(
             CaseRecorder.record_step, step, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY

@@ -145,6 +145,8 @@ async def test_a_missed_shipment_opens_one_case_and_the_reship_is_recorded_as_an
     assert paid(payments, case.case_id) == [entry.business_key]
     assert (await scan(time_skipping_env, task_queue, order.shop_id)).missed == ()  # one case per missed shipment
     [instructed] = await events(sessions, case.case_id, "reshipment_instructed")
+    [receipt] = instructed.data.pop("system_evidence")  # the instruction's reference, as system evidence
+    assert receipt["source"] == "reshipment_instructed" and receipt["content"]["instruction"] == "reship"
     assert instructed.data == {
         "instruction": "reship",
         "resolution": "reship_missing_with_coupon",
