@@ -16,7 +16,7 @@ from models.case import Case
 from models.evidence import Evidence
 from models.order import Order, Shipment, TrackingEventRow
 from models.timeline import CaseEvent
-from rulebook.enums import CaseKind, Party, ReasonCode, ShipmentDirection, ShipmentState, TrackingStatus
+from rulebook.enums import CaseKind, EvidenceKind, Party, ReasonCode, ShipmentDirection, ShipmentState, TrackingStatus
 from rulebook.facts import CaseFacts, EvidenceOnFile, ListingPolicy, Statement, TrackingEvent
 from workflows.messages import CaseInput
 
@@ -55,6 +55,10 @@ class FactsActivities:
                 urgent=case.urgent,
                 asked_at=case.created_at,
                 transfer_from=await transfer_option(session, order) if case.kind == CaseKind.OVERSOLD else None,
+                listing_snapshot=tuple(
+                    {"sku": i.get("sku"), "title": i.get("title"), "listing": i.get("listing") or {}}
+                    for i in named_items(order.items, case.items)
+                ),
             )
 
 
@@ -80,13 +84,20 @@ def _reason(value: str) -> ReasonCode:
         return ReasonCode.OTHER
 
 
+def named_items(
+    items: Sequence[Mapping[str, Any]], named: Sequence[Mapping[str, Any]] | None
+) -> list[Mapping[str, Any]]:
+    """The order's items a case names, or every item when it names none (or none of them matches)."""
+    skus = {str(n.get("sku")) for n in named or ()}
+    return [item for item in items if str(item.get("sku")) in skus] or list(items)
+
+
 def listing_policy(
     items: Sequence[Mapping[str, Any]], named: Sequence[Mapping[str, Any]] | None = None
 ) -> ListingPolicy:
     """The strictest policy across the items the case names (every item of the order when it names none), as
     the listing showed it at purchase."""
-    skus = {str(n.get("sku")) for n in named or ()}
-    chosen = [item for item in items if str(item.get("sku")) in skus] or list(items)
+    chosen = named_items(items, named)
     listings = [item.get("listing") or {} for item in chosen] or [{}]
     policies = [listing.get("after_sales_policy") or {} for listing in listings]
     categories = [str(item["category"]) for item in chosen if item.get("category")]
@@ -131,5 +142,6 @@ async def _refunded(session: AsyncSession, order_id: str) -> int:
 
 
 async def _evidence(session: AsyncSession, case_id: str) -> tuple[EvidenceOnFile, ...]:
-    rows = await session.exec(select(Evidence).where(Evidence.case_id == case_id).order_by(col(Evidence.created_at)))
+    parties = (Evidence.case_id == case_id, col(Evidence.kind) != EvidenceKind.SYSTEM)  # the platform's own aside
+    rows = await session.exec(select(Evidence).where(*parties).order_by(col(Evidence.created_at)))
     return tuple(EvidenceOnFile(e.evidence_id, e.kind, Party(e.uploaded_by_role), e.note) for e in rows.all())

@@ -14,11 +14,12 @@ from temporalio.exceptions import ApplicationError
 from activities.notices import notices_for
 from models.case import Case
 from models.db import transaction
+from models.evidence import Evidence
 from models.notification import Notification
 from models.order import Shipment
 from models.timeline import GENESIS, CaseEvent, canonical, chain_hash
-from rulebook.enums import CaseStatus, Party
-from workflows.messages import CaseShipment, EventDraft, StepRecord
+from rulebook.enums import CaseStatus, EvidenceKind, Party, Role
+from workflows.messages import PLATFORM_ID, CaseShipment, EventDraft, StepRecord
 
 
 class CaseRecorder:
@@ -45,7 +46,9 @@ class CaseRecorder:
                     raise ApplicationError(
                         f"event {seq} would leave a gap after {case.event_count}", non_retryable=True
                     )
-                hashes.append(append(session, case, seq, draft).hash)
+                event = append(session, case, seq, draft)
+                await _file_system_evidence(session, case, event)
+                hashes.append(event.hash)
             for shipment in step.shipments:
                 await _register(session, case, shipment)
             p = step.projection
@@ -85,6 +88,30 @@ def append(session: AsyncSession, case: Case, seq: int, draft: EventDraft) -> Ca
     _queue_notices(session, case, event)
     case.event_count, case.head_hash = seq, event.hash
     return event
+
+
+async def _file_system_evidence(session: AsyncSession, case: Case, event: CaseEvent) -> None:
+    """The `system` evidence items an event carries join the case's evidence list (workflows/system_evidence.py)."""
+    for item in event.data.get("system_evidence") or ():
+        if await session.get(Evidence, item["evidence_id"]) is not None:
+            continue
+        session.add(
+            Evidence(
+                evidence_id=item["evidence_id"],
+                case_id=case.case_id,
+                kind=EvidenceKind.SYSTEM,
+                sha256=item["sha256"],
+                size_bytes=item["size_bytes"],
+                media_type=item["media_type"],
+                storage_key="",
+                note=item["source"],
+                uploaded_by_role=Role.SYSTEM,
+                uploaded_by_id=PLATFORM_ID,
+                created_at=event.at,
+                content=item["content"],
+            )
+        )
+        await session.flush()
 
 
 def _chained(case: Case, seq: int, draft: EventDraft) -> CaseEvent:

@@ -1,7 +1,9 @@
 """Evidence files of a case, stored content-addressed by SHA-256 (product.md §8)."""
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from models.types import EnumText, UTCDateTime, utcnow
@@ -23,3 +25,5 @@ class Evidence(SQLModel, table=True):
     uploaded_by_role: str = Field(max_length=16)
     uploaded_by_id: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # System evidence (kind `system`): the content itself, whose canonical JSON `sha256` is; files have none.
+    content: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -90,6 +90,7 @@ class EvidenceKind(StrEnum):
     COMPENSATION_RECEIPT = "compensation_receipt"
     COURIER_RECORD = "courier_record"
     OTHER = "other"
+    SYSTEM = "system"  # captured by the platform (workflows/system_evidence.py), never uploaded
 
 
 class TrackingStatus(StrEnum):

@@ -9,8 +9,10 @@ Conventions the rules rely on:
 - what a party said is a `Statement` whose `claim` is a `rulebook.enums.Claim` value.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from rulebook.enums import CaseKind, EvidenceKind, Party, ReasonCode, ShipmentState, TrackingStatus
 from rulebook.oversell import TransferOption
@@ -89,3 +91,5 @@ class CaseFacts:
     asked_at: datetime | None = None
     # oversold: the nearest warehouse holding the order's quantity (rulebook/oversell.py); None: none has it
     transfer_from: TransferOption | None = None
+    # The listing snapshot of the items the case names (every item when it names none): {sku, title, listing}.
+    listing_snapshot: tuple[Mapping[str, Any], ...] = ()

@@ -22,7 +22,7 @@ from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Resolution, Ro
 from rulebook.facts import CaseFacts
 from rulebook.returns import Stage
 from rulebook.timers import TimerId, refund_alert_after
-from workflows import agent_desk, ending, visibility
+from workflows import agent_desk, ending, system_evidence, visibility
 from workflows import search_attributes as sa
 from workflows.exceptions import ExceptionDesk
 from workflows.exchange_stock import ExchangeStock
@@ -310,7 +310,10 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         if exceptions.is_exception(self._case.kind):  # opened by the system's scan; the merchant is alerted
             opener = (Role.SYSTEM, PLATFORM_ID)
             alert = [self._exception_alert(facts, urgency.urgent, self._iso_deadline())]
-        opened = self._event("case_opened", *opener, {**data, "deadline": self._iso_deadline()})
+        relied_on = system_evidence.at_open(self._case.case_id, facts)
+        opened = self._event(
+            "case_opened", *opener, {**data, "deadline": self._iso_deadline(), "system_evidence": relied_on}
+        )
         decision = decide.on_open(facts)
         if decision is None and self._case.kind == CaseKind.NOT_RECEIVED and workflow.patched(NOT_RECEIVED_PATCH):
             alert += await self._gather_delivery_proof()
@@ -752,6 +755,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         return self._deadline.isoformat() if self._deadline else None
 
     async def _record(self, *events: EventDraft, shipments: tuple[CaseShipment, ...] = ()) -> None:
+        events = system_evidence.attached(self._case.case_id, events)
         step = StepRecord(self._case.case_id, self._seq + 1, tuple(events), self._projection(), shipments)
         hashes = await workflow.execute_local_activity_method(
             CaseRecorder.record_step,

@@ -8,6 +8,8 @@ Uploading the same bytes twice makes two records (each upload has its own kind, 
 event) that share one stored file.
 """
 
+import hashlib
+import json
 import unicodedata
 import uuid
 from typing import Annotated, Any
@@ -19,8 +21,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api.case_workflow import add_evidence
 from api.deps import EvidenceStoreDep, PartyDep, SessionDep, TemporalDep, VisibleCaseDep
-from api.errors import ApiError, InvalidState, NotFound, documented
-from api.evidence_store import EvidenceStore, StoredFile
+from api.errors import ApiError, InvalidState, NotFound, Unprocessable, documented
+from api.evidence_store import EvidenceCorrupted, EvidenceStore, StoredFile
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.evidence import EvidenceList, EvidencePublic
 from api.text import shown
@@ -54,6 +56,8 @@ async def upload_evidence(
     """Stores a file content-addressed by SHA-256 and puts it on the case's timeline."""
     if case.status.is_final:
         raise InvalidState(f"cannot add evidence to a case that is {case.status}", case.status)
+    if kind == EvidenceKind.SYSTEM:
+        raise Unprocessable("system evidence is captured by the platform, never uploaded", code="invalid_kind")
     stored = await run_in_threadpool(store.save, case.case_id, file.file)
     evidence = Evidence(
         evidence_id=uuid.uuid4().hex[:16],
@@ -90,8 +94,11 @@ async def download_evidence(
 ) -> Response:
     """The file, re-hashed on the way out: bytes that no longer match their SHA-256 are never served."""
     evidence = await _of_case(session, case, evidence_id)
-    data = await run_in_threadpool(store.read, evidence.storage_key, evidence.sha256)
-    extension = evidence.storage_key.rsplit(".", 1)[-1]
+    if evidence.content is not None:  # system evidence: its canonical JSON, re-hashed like a file
+        data, extension = system_content(evidence), "json"
+    else:
+        data = await run_in_threadpool(store.read, evidence.storage_key, evidence.sha256)
+        extension = evidence.storage_key.rsplit(".", 1)[-1]
     headers = {
         "Content-Disposition": f'attachment; filename="{evidence.evidence_id}.{extension}"',
         "X-Content-Type-Options": "nosniff",
@@ -100,6 +107,14 @@ async def download_evidence(
         "ETag": f'"{evidence.sha256}"',
     }
     return Response(data, media_type=evidence.media_type, headers=headers)
+
+
+def system_content(evidence: Evidence) -> bytes:
+    body = json.dumps(evidence.content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    data = body.encode()
+    if hashlib.sha256(data).hexdigest() != evidence.sha256:
+        raise EvidenceCorrupted("the stored system evidence no longer matches its SHA-256; it is not served")
+    return data
 
 
 async def evidence_of(session: AsyncSession, case_id: str) -> list[EvidencePublic]:

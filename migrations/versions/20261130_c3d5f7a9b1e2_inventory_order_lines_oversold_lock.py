@@ -1,4 +1,4 @@
-"""inventory, order lines, oversold lock
+"""inventory, order lines, oversold lock, system evidence content
 
 Revision ID: c3d5f7a9b1e2
 Revises: b7c1e9a2f4d3
@@ -55,6 +55,8 @@ def upgrade() -> None:
     op.create_index("ix_order_lines_buyer_category", "order_lines", ["buyer_id", "category", "created_at"])
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("locked_at", UTCDateTime(), nullable=True))
+    with op.batch_alter_table("evidence", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("content", sa.JSON(), nullable=True))
     _fill_order_lines()
 
 
@@ -82,6 +84,8 @@ def _fill_order_lines() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("evidence", schema=None) as batch_op:
+        batch_op.drop_column("content")
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_column("locked_at")
     op.drop_index("ix_order_lines_buyer_category", table_name="order_lines")

@@ -14,6 +14,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.evidence import Evidence
+from rulebook.enums import EvidenceKind
 
 Sessions = async_sessionmaker[AsyncSession]
 KEY = re.compile(r"^[0-9a-f]{16}/[0-9a-f]{64}\.(jpg|png|webp|heic|pdf|txt|json)$")
@@ -96,8 +97,10 @@ async def chunks(data: bytes, size: int = 16 * 1024) -> AsyncIterator[bytes]:
 
 
 async def rows(db: Sessions, case_id: str) -> list[Evidence]:
+    """The files uploaded to the case (the platform's own `system` items aside)."""
+    uploaded = (Evidence.case_id == case_id, Evidence.kind != EvidenceKind.SYSTEM)
     async with db() as session:
-        return list((await session.exec(select(Evidence).where(Evidence.case_id == case_id))).all())
+        return list((await session.exec(select(Evidence).where(*uploaded))).all())
 
 
 def files_under(root: Path, case_id: str) -> list[str]:
