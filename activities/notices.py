@@ -230,6 +230,9 @@ def _message(d: dict[str, Any]) -> list[Notice]:
 
 
 def _evidence_requested(d: dict[str, Any]) -> list[Notice]:
+    """An agent's request (`party`) or the platform's and merchant's (`from`, with a deadline): the party asked."""
+    if "party" not in d:
+        return [Notice(*n) for n in remedy_notices.render("evidence_requested", d)]
     what = _clip(d["what"])
     zh, en = f"平台客服请您补充证据:{what}。", f"Platform support asks you for evidence: {what}."
     return [Notice(Party(d["party"]), zh, en)]
