@@ -1,5 +1,5 @@
 # make dev   — run everything locally (Temporal dev server + UI :8233, worker, API :8000); state under var/
-# make test  — lint, format check, mypy --strict, pytest on SQLite, then on PostgreSQL if it answers on :5432
+# make test  — lint, format check, mypy --strict, then pytest on SQLite and, side by side, on PostgreSQL if it answers
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -20,7 +20,7 @@ TYPED := $(wildcard rulebook models workflows activities api devtools settings.p
 
 help:
 	@echo "make dev        run Temporal dev server (UI http://127.0.0.1:8233), worker and API (http://127.0.0.1:8000/docs)"
-	@echo "make test       ruff, mypy --strict, pytest on SQLite then on PostgreSQL (if 127.0.0.1:5432 answers)"
+	@echo "make test       ruff, mypy --strict, pytest on SQLite and side by side on PostgreSQL (if 127.0.0.1:5432 answers)"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make browser    install Debian's chromium and a CJK font for the browser tests (where apt-get works)"
 	@echo "make clean-var  delete var/ (local databases, evidence files): a fresh start"
@@ -54,16 +54,20 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy $(TYPED)
 
-pytest: pytest-sqlite pytest-postgres
+# The two databases' runs go side by side (each prints its own report when it ends): the suite is mostly waiting on
+# Temporal and the databases, so two runs share the two cores well.
+pytest: venv
+	$(MAKE) --no-print-directory -j2 --output-sync=target pytest-sqlite pytest-postgres
 
 pytest-sqlite: venv
-	env -u AFTERSALES_TEST_DATABASE_URL $(PY) -m pytest -q
+	env -u AFTERSALES_TEST_DATABASE_URL -u AFTERSALES_TEST_OWNER_DATABASE_URL $(PY) -m pytest -q
 
 pytest-postgres: venv
 	@if $(PY) -m devtools.pg_ready '$(PG_DSN)'; then \
 		echo "PostgreSQL answers on 127.0.0.1:5432: running the suite again on it, as the least-privilege service role"; \
 		$(PY) -m devtools.pg_roles '$(PG_DSN)'; \
-		AFTERSALES_TEST_OWNER_DATABASE_URL='$(PG_OWNER_URL)' AFTERSALES_TEST_DATABASE_URL='$(PG_SERVICE_URL)' $(PY) -m pytest -q; \
+		AFTERSALES_TEST_OWNER_DATABASE_URL='$(PG_OWNER_URL)' AFTERSALES_TEST_DATABASE_URL='$(PG_SERVICE_URL)' \
+			$(PY) -m pytest -q --ignore=tests/browser; \
 	else \
 		echo "PostgreSQL not reachable on 127.0.0.1:5432: skipping the PostgreSQL run"; \
 	fi
