@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from activities import deadline_notices, remedy_notices
+from activities import deadline_notices, evidence_notices, remedy_notices
 from models.notification import TEXT_MAX
 from rulebook.enums import Party
 from rulebook.labels import EVIDENCE_ZH, OUTCOME_EN, OUTCOME_ZH, RESOLUTION_ZH, WHO_ZH, plain_en, word
@@ -230,14 +230,13 @@ def _message(d: dict[str, Any]) -> list[Notice]:
 
 
 def _evidence_requested(d: dict[str, Any]) -> list[Notice]:
-    what = _clip(d["what"])
-    zh, en = f"平台客服请您补充证据:{what}。", f"Platform support asks you for evidence: {what}."
-    return [Notice(Party(d["party"]), zh, en)]
+    return [Notice(*n) for n in evidence_notices.requested(d)]
 
 
 CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     "message": _message,
     "evidence_requested": _evidence_requested,
+    "evidence_answered": lambda d: [Notice(*n) for n in evidence_notices.answered(d)],
     "reassigned": lambda d: [
         Notice(
             Party.AGENT,
