@@ -17,7 +17,7 @@ from models.evidence import Evidence
 from models.order import Order, Shipment, TrackingEventRow
 from models.timeline import CaseEvent
 from rulebook.enums import CaseKind, Party, ReasonCode, ShipmentDirection, ShipmentState, TrackingStatus
-from rulebook.facts import CaseFacts, EvidenceOnFile, ListingPolicy, Statement, TrackingEvent
+from rulebook.facts import CaseFacts, DeliveryRecord, EvidenceOnFile, ListingPolicy, Statement, TrackingEvent
 from workflows.messages import CaseInput
 
 
@@ -55,6 +55,7 @@ class FactsActivities:
                 urgent=case.urgent,
                 asked_at=case.created_at,
                 transfer_from=await transfer_option(session, order) if case.kind == CaseKind.OVERSOLD else None,
+                delivery_record=await _delivery_record(session, case_id),
             )
 
 
@@ -71,6 +72,16 @@ async def _statements(session: AsyncSession, case_id: str) -> tuple[Statement, .
             reason = str(event.data.get("reason") or "")
             statements += [Statement(by, str(claim), reason) for claim in event.data.get("claims", [])]
     return tuple(statements)
+
+
+async def _delivery_record(session: AsyncSession, case_id: str) -> DeliveryRecord | None:
+    """The courier's delivery record the case fetched on opening (workflows/not_received.py), as on its timeline."""
+    fetched = (CaseEvent.case_id == case_id, CaseEvent.type == "courier_delivery_record")
+    event = (await session.exec(select(CaseEvent).where(*fetched).order_by(col(CaseEvent.seq).desc()))).first()
+    if event is None:
+        return None
+    photo = event.data.get("photo_ref")
+    return DeliveryRecord(str(event.data.get("reference") or ""), str(photo) if photo else None)
 
 
 def _reason(value: str) -> ReasonCode:

@@ -66,6 +66,14 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class DeliveryRecord:
+    """The courier's delivery record, fetched when a `not_received` case opened: a photo proof reference or none."""
+
+    reference: str
+    photo_ref: str | None = None
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     kind: CaseKind
     reason: ReasonCode
@@ -89,3 +97,5 @@ class CaseFacts:
     asked_at: datetime | None = None
     # oversold: the nearest warehouse holding the order's quantity (rulebook/oversell.py); None: none has it
     transfer_from: TransferOption | None = None
+    # not_received: the courier's delivery record on the timeline (`courier_delivery_record`); None: not fetched
+    delivery_record: DeliveryRecord | None = None
