@@ -581,11 +581,19 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         events.append(self._event("case_closed", Role.SYSTEM, PLATFORM_ID, {"status": self._status}))
         await self._record(*events)
 
-    async def _reship(self, events: list[EventDraft], fastest: bool | None = None, nearest_stock: bool = False) -> None:
+    async def _reship(
+        self,
+        events: list[EventDraft],
+        fastest: bool | None = None,
+        nearest_stock: bool = False,
+        warehouse: str | None = None,
+    ) -> None:
         """The goods go again through fulfilment; the case follows the new parcel until it is delivered. An urgent
-        case (R-URGENT) ships the fastest way fulfilment offers from the nearest warehouse with stock."""
+        case (R-URGENT) ships the fastest way fulfilment offers from the nearest warehouse with stock; `warehouse`:
+        from there (where an emergency transfer moved the stock)."""
         fastest = self._urgent if fastest is None else fastest
-        call = self._reshipment.request(fastest=fastest, nearest_stock=nearest_stock or fastest)
+        nearest_stock = (nearest_stock or fastest) and warehouse is None
+        call = self._reshipment.request(fastest=fastest, nearest_stock=nearest_stock, warehouse=warehouse)
         receipt = await self._carry_out(call)
         step = self._reshipment.after(receipt)
         if step.parcel is None:

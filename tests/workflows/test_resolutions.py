@@ -66,7 +66,7 @@ async def test_a_similar_item_with_the_difference_refunded_needs_the_amount_and_
     [entry] = await ledger(sessions, case.case_id)
     assert (entry.kind, entry.amount_cents, entry.status) == ("refund", 1200, "succeeded")
     assert paid(payments, case) == [f"case-{case.case_id}:refund:1"]
-    assert (await event_types(sessions, case.case_id))[-2:] == ["refund_executed", "case_closed"]
+    assert (await event_types(sessions, case.case_id))[-3:] == ["refund_executed", "order_unlocked", "case_closed"]
 
 
 async def test_an_emergency_transfer_ships_fastest_from_the_nearest_warehouse_with_stock(
