@@ -15,6 +15,7 @@ from models import order_ledger
 from models.case import Case
 from models.evidence import Evidence
 from models.order import Order, Shipment, TrackingEventRow
+from models.shop_settings import ShopSettings
 from models.timeline import CaseEvent
 from rulebook.enums import CaseKind, Party, ReasonCode, ShipmentDirection, ShipmentState, TrackingStatus
 from rulebook.facts import CaseFacts, DeliveryRecord, EvidenceOnFile, ListingPolicy, Statement, TrackingEvent
@@ -56,6 +57,7 @@ class FactsActivities:
                 asked_at=case.created_at,
                 transfer_from=await transfer_option(session, order) if case.kind == CaseKind.OVERSOLD else None,
                 delivery_record=await _delivery_record(session, case_id),
+                shop_return_address=await _shop_return_address(session, case.shop_id),
             )
 
 
@@ -72,6 +74,11 @@ async def _statements(session: AsyncSession, case_id: str) -> tuple[Statement, .
             reason = str(event.data.get("reason") or "")
             statements += [Statement(by, str(claim), reason) for claim in event.data.get("claims", [])]
     return tuple(statements)
+
+
+async def _shop_return_address(session: AsyncSession, shop_id: str) -> str | None:
+    settings = await session.get(ShopSettings, shop_id)
+    return settings.return_address if settings is not None and settings.return_address else None
 
 
 async def _delivery_record(session: AsyncSession, case_id: str) -> DeliveryRecord | None:

@@ -170,10 +170,17 @@ def _tracking(d: dict[str, Any]) -> list[Notice]:
                 f"The return was delivered: confirm receipt by {d['deadline']} or it is confirmed for you.",
             ),
         ]
+    reshipped = d.get("for") == "reship"  # a reshipment's parcel, not an exchange's replacement
     if status == "picked_up":
+        if reshipped:
+            return [
+                Notice(Party.BUYER, f"补发商品快递已取件({no})。", f"The courier picked up your reshipment ({no}).")
+            ]
         return [Notice(Party.BUYER, f"换货商品快递已取件({no})。", f"The courier picked up your replacement ({no}).")]
     if status == "delivered":
         zh, en = "换货商品已签收,售后完成。", "The replacement was delivered; the case is closed."
+        if reshipped:
+            zh, en = "补发商品已签收,售后完成。", "The reshipped goods were delivered; the case is closed."
         return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
     return []
 

@@ -103,6 +103,17 @@ CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
             "The merchant moved stock from a nearby warehouse; your goods ship shortly.",
         ),
     ],
+    "return_address_missing": lambda d: [
+        *_both(
+            "退货已获批准,但商家未设置退货地址,暂不需寄回;平台客服将介入处理。",
+            "The return was granted but the shop has no return address: do not ship yet; platform support steps in.",
+        ),
+        (
+            Party.AGENT,
+            "退货获批但店铺无默认退货地址,请联系商家或改判。",
+            "A return was granted but the shop has no default return address: contact the merchant or rule again.",
+        ),
+    ],
     "transfer_failed": lambda d: _both(
         f"紧急调拨未能完成:{str(d['reason'])[:200]}。平台客服将介入处理。",
         f"The emergency transfer could not be made: {str(d['reason'])[:200]}. Platform support steps in.",

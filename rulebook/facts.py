@@ -99,3 +99,5 @@ class CaseFacts:
     transfer_from: TransferOption | None = None
     # not_received: the courier's delivery record on the timeline (`courier_delivery_record`); None: not fetched
     delivery_record: DeliveryRecord | None = None
+    # the shop's default return address (PUT /shops/{id}/settings): where a return granted without one is sent
+    shop_return_address: str | None = None

@@ -68,6 +68,7 @@ NOT_RECEIVED_PATCH = "not-received-gathers-proof"  # before it, nobody was asked
 EXCHANGE_STOCK_PATCH = "exchange-stock-checked"  # before it, an exchange asked for the goods back unchecked
 SHIPMENT_STEP_PATCH = "shipment-step-carried-out"  # before it, a cancel or an interception was a label only
 EVIDENCE_WAIT_PATCH = "evidence-request-waits"  # before it, a request for evidence moved no deadline
+RETURN_ADDRESS_PATCH = "return-goes-somewhere"  # before it, a return granted without an address said "to null"
 EVIDENCE_NEEDS_PATCH = "rule-evidence-requested"  # before it, R-EXPIRED's photo was never asked for
 INTERCEPT_RULE = "MERCHANT-INTERCEPT"
 
@@ -553,6 +554,13 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         if goods_step is not None:
             asks_goods_back = goods_step.status == CaseStatus.AWAITING_RETURN_SHIPMENT
             if (
+                asks_goods_back
+                and not self._goods.return_address
+                and workflow.patched(RETURN_ADDRESS_PATCH)
+                and not await self._shop_return_address(events)
+            ):
+                return
+            if (
                 decision.outcome == Outcome.EXCHANGE
                 and asks_goods_back
                 and workflow.patched(EXCHANGE_STOCK_PATCH)
@@ -638,6 +646,20 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             await self._record(*events)
             return False
         return True
+
+    async def _shop_return_address(self, events: list[EventDraft]) -> bool:
+        """A return granted without an address (R-TIMEOUT, an agent, an accepted proposal) goes to the shop's default;
+        with none the buyer is not told to ship to nowhere: an agent takes the case with the reason."""
+        address = (await self._facts()).shop_return_address
+        if address:
+            self._goods.return_address = address
+            return True
+        self._decision = None
+        self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+        data = {"reason": "the shop has no default return address", "deadline": self._iso_deadline()}
+        events.append(self._event("return_address_missing", Role.SYSTEM, PLATFORM_ID, data))
+        await self._record(*events)
+        return False
 
     async def _merchant_intercepts(self, request: ActionRequest) -> None:
         """The merchant's `intercept` (refund_only, the parcel shipped and not delivered)."""
