@@ -132,6 +132,34 @@ async def escalated_then_cancelled(env: WorkflowEnvironment, handle: Handle, cas
     await handle.cancel(reason="重复的申请")
 
 
+async def evidence_requested_and_answered(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """The merchant asks the buyer for evidence (the case waits on the buyer), the buyer's message answers it, the
+    merchant approves (`evidence-request-waits`, `rule-evidence-requested`)."""
+    ask = ActionRequest(
+        Action.REQUEST_EVIDENCE,
+        Role.MERCHANT,
+        case.shop_id,
+        message="拍清楚保质期和生产日期",
+        evidence_from=Party.BUYER,
+    )
+    await handle.execute_update(CaseWorkflow.act, ask)
+    await handle.execute_update(
+        CaseWorkflow.act, ActionRequest(Action.MESSAGE, Role.BUYER, case.buyer_id, message="已拍")
+    )
+    await approved(env, handle, case)
+
+
+async def agent_asked_a_silent_merchant(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """In arbitration an agent asks the merchant from the UI; T-MERCHANT runs out (R-TIMEOUT) and the agent rules."""
+    escalate = ActionRequest(Action.ESCALATE, Role.MERCHANT, case.shop_id, reason="说不清")
+    await handle.execute_update(CaseWorkflow.act, escalate)
+    await handle.execute_update(CaseWorkflow.request_evidence, EvidenceRequest("agent-1", Party.MERCHANT, "称重记录"))
+    await env.sleep(timedelta(hours=25))
+    await asyncio.sleep(1)
+    decide = ActionRequest(Action.DECIDE, Role.AGENT, "agent-1", outcome=Outcome.REFUND, rationale="商家未提供记录")
+    await handle.execute_update(CaseWorkflow.act, decide)
+
+
 Scenario = Callable[[WorkflowEnvironment, Handle, CaseInput], Awaitable[None]]
 SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "approved": (True, approved),
@@ -146,6 +174,8 @@ SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "escalated_then_cancelled": (True, escalated_then_cancelled),
     "not_received_reshipped": (True, not_received_reshipped),
     "in_transit_intercepted": (True, in_transit_intercepted),
+    "evidence_requested_and_answered": (True, evidence_requested_and_answered),
+    "agent_asked_a_silent_merchant": (True, agent_asked_a_silent_merchant),
 }
 DEADLINES = {"extended_in_a_pause": two_paused_days}  # the others open with no paused days
 KINDS = {"return_refunded": CaseKind.RETURN_REFUND, "not_received_reshipped": CaseKind.NOT_RECEIVED}  # else refund_only
