@@ -824,9 +824,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             **deadlines.account(self._wait),
             "waited_on": transitions.AWAITING.get(self._status) or "courier",
             "case_status": self._status,
-            "then": deadlines.after_deadline(
-                self._status, self._proposal is not None or self._asks.waiting(self._status)
-            ),
+            "then": self._asks.then(self._status, self._proposal is not None),
         }
         return self._event("deadline_passed", Role.SYSTEM, PLATFORM_ID, data)
 

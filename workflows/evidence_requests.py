@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from rulebook.deadlines import AfterDeadline, after_deadline
 from rulebook.enums import CaseStatus, Party, Role
 from rulebook.evidence_requests import Ask, answers
 from rulebook.timers import Timers
@@ -31,6 +32,12 @@ class EvidenceAsks:
 
     def answered_by(self, role: str, status: CaseStatus) -> bool:
         return answers(self.running, role, status)
+
+    def then(self, status: CaseStatus, proposal_pending: bool) -> AfterDeadline:
+        """What the running wait's silence leads to: a buyer's on a request is the platform's; else as any wait."""
+        if self.waiting(status) and status == CaseStatus.AWAITING_BUYER:
+            return AfterDeadline.EVIDENCE_NOT_GIVEN
+        return after_deadline(status, proposal_pending)
 
     @staticmethod
     def wait_of(status: CaseStatus, timers: Timers) -> timedelta:

@@ -125,7 +125,12 @@ async def test_a_buyer_silent_on_a_request_leaves_the_case_to_the_platform(
 
     assert (after.status, after.awaiting) == (CaseStatus.IN_ARBITRATION, Party.AGENT)
     (passed,) = await events_of(sessions, case.case_id, "deadline_passed")
-    assert (passed.data["timer"], passed.data["waited_on"]) == ("T-BUYER-REPLY", "buyer")
+    assert (passed.data["timer"], passed.data["waited_on"], passed.data["then"]) == (
+        "T-BUYER-REPLY",
+        "buyer",
+        "evidence_not_given",
+    )
+    assert any("未在时限内补充证据" in m for m in await messages_to(sessions, case.case_id, Party.BUYER))
     assert "evidence_answered" not in await event_types(sessions, case.case_id)
 
 
