@@ -13,6 +13,7 @@ from devtools.stack import free_port, running_dev_server, running_service
 from tests.api.helpers import SECRET
 from tests.support.db import migrate
 from tests.support.payment_server import running_payment_server
+from tests.support.remedy_servers import running_courier_server, running_fulfilment_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -45,7 +46,12 @@ async def desk(database_url: str, owner_url: str, tmp_path_factory: pytest.TempP
     directory = tmp_path_factory.mktemp("desk")
     await migrate(owner_url, database_url)
     ui_port = free_port()
-    async with running_payment_server() as payments, running_dev_server(directory, ui_port=ui_port) as address:
+    async with (
+        running_payment_server() as payments,
+        running_fulfilment_server() as fulfilment,
+        running_courier_server() as courier,
+        running_dev_server(directory, ui_port=ui_port) as address,
+    ):
         settings = {
             "AFTERSALES_ENV": "test",
             "AFTERSALES_JWT_SECRET": SECRET,
@@ -55,6 +61,10 @@ async def desk(database_url: str, owner_url: str, tmp_path_factory: pytest.TempP
             "AFTERSALES_EVIDENCE_DIR": str(directory / "evidence"),
             "AFTERSALES_PAYMENTS": "http",
             "AFTERSALES_PAYMENTS_URL": payments.url,
+            "AFTERSALES_FULFILMENT": "http",  # outside development the worker refuses the fakes
+            "AFTERSALES_FULFILMENT_URL": fulfilment.url,
+            "AFTERSALES_COURIER": "http",
+            "AFTERSALES_COURIER_URL": courier.url,
         }
         async with running_service(directory, settings) as service:
             yield Desk(f"http://127.0.0.1:{ui_port}", service.base_url)
