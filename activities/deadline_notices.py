@@ -15,6 +15,10 @@ THEN = {
         "商家未在时限内处理,平台已按规则自动介入。",
         "The merchant did not act in time, so the platform stepped in by the rule book.",
     ),
+    "evidence_not_given": (
+        "买家未在时限内补充证据,平台将依据现有材料处理。",
+        "The buyer did not provide the evidence in time: the platform takes the case with what is on file.",
+    ),
     "proposal_lapses": (
         "买家未在时限内答复,方案已失效,平台将依据现有材料处理。",
         "The buyer did not answer in time: the proposal lapsed and the platform takes the case with what is on file.",

@@ -15,9 +15,10 @@ from models import order_ledger
 from models.case import Case
 from models.evidence import Evidence
 from models.order import Order, Shipment, TrackingEventRow
+from models.shop_settings import ShopSettings
 from models.timeline import CaseEvent
 from rulebook.enums import CaseKind, EvidenceKind, Party, ReasonCode, ShipmentDirection, ShipmentState, TrackingStatus
-from rulebook.facts import CaseFacts, EvidenceOnFile, ListingPolicy, Statement, TrackingEvent
+from rulebook.facts import CaseFacts, DeliveryRecord, EvidenceOnFile, ListingPolicy, Statement, TrackingEvent
 from workflows.messages import CaseInput
 
 
@@ -59,6 +60,8 @@ class FactsActivities:
                     {"sku": i.get("sku"), "title": i.get("title"), "listing": i.get("listing") or {}}
                     for i in named_items(order.items, case.items)
                 ),
+                delivery_record=await _delivery_record(session, case_id),
+                shop_return_address=await _shop_return_address(session, case.shop_id),
             )
 
 
@@ -75,6 +78,21 @@ async def _statements(session: AsyncSession, case_id: str) -> tuple[Statement, .
             reason = str(event.data.get("reason") or "")
             statements += [Statement(by, str(claim), reason) for claim in event.data.get("claims", [])]
     return tuple(statements)
+
+
+async def _shop_return_address(session: AsyncSession, shop_id: str) -> str | None:
+    settings = await session.get(ShopSettings, shop_id)
+    return settings.return_address if settings is not None and settings.return_address else None
+
+
+async def _delivery_record(session: AsyncSession, case_id: str) -> DeliveryRecord | None:
+    """The courier's delivery record the case fetched on opening (workflows/not_received.py), as on its timeline."""
+    fetched = (CaseEvent.case_id == case_id, CaseEvent.type == "courier_delivery_record")
+    event = (await session.exec(select(CaseEvent).where(*fetched).order_by(col(CaseEvent.seq).desc()))).first()
+    if event is None:
+        return None
+    photo = event.data.get("photo_ref")
+    return DeliveryRecord(str(event.data.get("reference") or ""), str(photo) if photo else None)
 
 
 def _reason(value: str) -> ReasonCode:

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from activities import deadline_notices, remedy_notices
+from activities import deadline_notices, evidence_notices, remedy_notices
 from models.notification import TEXT_MAX
 from rulebook.enums import Party
 from rulebook.labels import EVIDENCE_ZH, OUTCOME_EN, OUTCOME_ZH, RESOLUTION_ZH, WHO_ZH, plain_en, word
@@ -170,10 +170,17 @@ def _tracking(d: dict[str, Any]) -> list[Notice]:
                 f"The return was delivered: confirm receipt by {d['deadline']} or it is confirmed for you.",
             ),
         ]
+    reshipped = d.get("for") == "reship"  # a reshipment's parcel, not an exchange's replacement
     if status == "picked_up":
+        if reshipped:
+            return [
+                Notice(Party.BUYER, f"补发商品快递已取件({no})。", f"The courier picked up your reshipment ({no}).")
+            ]
         return [Notice(Party.BUYER, f"换货商品快递已取件({no})。", f"The courier picked up your replacement ({no}).")]
     if status == "delivered":
         zh, en = "换货商品已签收,售后完成。", "The replacement was delivered; the case is closed."
+        if reshipped:
+            zh, en = "补发商品已签收,售后完成。", "The reshipped goods were delivered; the case is closed."
         return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
     return []
 
@@ -230,17 +237,13 @@ def _message(d: dict[str, Any]) -> list[Notice]:
 
 
 def _evidence_requested(d: dict[str, Any]) -> list[Notice]:
-    """An agent's request (`party`) or the platform's and merchant's (`from`, with a deadline): the party asked."""
-    if "party" not in d:
-        return [Notice(*n) for n in remedy_notices.render("evidence_requested", d)]
-    what = _clip(d["what"])
-    zh, en = f"平台客服请您补充证据:{what}。", f"Platform support asks you for evidence: {what}."
-    return [Notice(Party(d["party"]), zh, en)]
+    return [Notice(*n) for n in evidence_notices.requested(d)]
 
 
 CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     "message": _message,
     "evidence_requested": _evidence_requested,
+    "evidence_answered": lambda d: [Notice(*n) for n in evidence_notices.answered(d)],
     "reassigned": lambda d: [
         Notice(
             Party.AGENT,

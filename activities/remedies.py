@@ -18,6 +18,7 @@ from temporalio import activity
 from activities.adapters.courier import Courier
 from activities.adapters.fulfilment import Fulfilment, Item
 from activities.adapters.remedy_errors import RemedyRefused
+from activities.stock_transfer import StockTransfer
 from models.case import Case
 from models.db import transaction
 from models.order import Order, Shipment
@@ -64,12 +65,12 @@ class RemedyActivities:
         if call.action == A.STOCK:
             items = [Item(i.sku, i.quantity) for i in call.items] or await self._case_items(call)
             return {"reference": "", "stock": {item.sku: await self._fulfilment.stock(sku=item.sku) for item in items}}
-        if call.action == A.TRANSFER:
-            item, source, target = call.items[0], str(call.from_warehouse), str(call.warehouse)
-            reference = await self._fulfilment.transfer(
-                idempotency_key=key, sku=item.sku, quantity=item.quantity, from_warehouse=source, to_warehouse=target
+        if call.action == A.TRANSFER:  # activities/stock_transfer.py
+            item = (call.items[0] if call.items else None) or (await self._case_items(call))[0]
+            transfer = StockTransfer(self._sessions, self._fulfilment)
+            return await transfer.move(
+                key, call.order_id, Item(item.sku, item.quantity), call.from_warehouse, call.warehouse
             )
-            return {"reference": reference, "from_warehouse": source, "to_warehouse": target}
         if call.action == A.UPGRADE_TRANSPORT:
             reference = await self._fulfilment.upgrade_transport(
                 idempotency_key=key, order_id=call.order_id, tracking_no=call.tracking_no

@@ -89,6 +89,35 @@ def _evidence_requested(d: dict[str, Any]) -> list[Notice]:
 CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     "reshipment_created": _reshipment_created,
     "reshipment_failed": _reshipment_failed,
+    "stock_transferred": lambda d: [
+        (
+            Party.MERCHANT,
+            f"紧急调拨已完成:{d['quantity']} 件 {d['sku']} 从 {d['from_warehouse']} 调往 {d['to_warehouse']}"
+            f"(单号 {d['reference']}),随后由该仓补发。",
+            f"Emergency transfer done: {d['quantity']} x {d['sku']} from {d['from_warehouse']} to "
+            f"{d['to_warehouse']} (ref {d['reference']}); the goods ship from there.",
+        ),
+        (
+            Party.BUYER,
+            "商家已从附近仓库紧急调货,将尽快为您发出。",
+            "The merchant moved stock from a nearby warehouse; your goods ship shortly.",
+        ),
+    ],
+    "return_address_missing": lambda d: [
+        *_both(
+            "退货已获批准,但商家未设置退货地址,暂不需寄回;平台客服将介入处理。",
+            "The return was granted but the shop has no return address: do not ship yet; platform support steps in.",
+        ),
+        (
+            Party.AGENT,
+            "退货获批但店铺无默认退货地址,请联系商家或改判。",
+            "A return was granted but the shop has no default return address: contact the merchant or rule again.",
+        ),
+    ],
+    "transfer_failed": lambda d: _both(
+        f"紧急调拨未能完成:{str(d['reason'])[:200]}。平台客服将介入处理。",
+        f"The emergency transfer could not be made: {str(d['reason'])[:200]}. Platform support steps in.",
+    ),
     "fulfilment_cancelled": _fulfilment_cancelled,
     "fulfilment_cancel_failed": _cancel_failed,
     "parcel_intercepted": _intercepted,

@@ -9,8 +9,12 @@ from models.order import Order
 from rulebook.oversell import Place, TransferOption, Warehouse, nearest_with_stock
 
 
-async def transfer_option(session: AsyncSession, order: Order) -> TransferOption | None:
-    """For the first item of the order whose SKU the feed describes; None when no warehouse holds enough."""
+async def transfer_option(
+    session: AsyncSession, order: Order, exclude: str | None = None, quantity: int | None = None
+) -> TransferOption | None:
+    """For the first item of the order whose SKU the feed describes; None when no warehouse holds enough.
+    `exclude`: a warehouse that cannot be the source (the one the stock is moved to); `quantity`: what must be held
+    (the item's quantity unless given; 0: the nearest warehouse that stocks the SKU at all)."""
     address = order.shipping_address
     destination = Place(
         str(address.get("province", "")),
@@ -32,8 +36,10 @@ async def transfer_option(session: AsyncSession, order: Order) -> TransferOption
                     Place(str(r.location.get("province", "")), str(r.location.get("city", "")), r.lat, r.lng),
                 )
                 for r in rows
+                if r.warehouse_id != exclude
             ]
-            return nearest_with_stock(destination, warehouses, int(item.get("quantity", 1)))
+            needed = int(item.get("quantity", 1)) if quantity is None else quantity
+            return nearest_with_stock(destination, warehouses, needed)
     return None
 
 

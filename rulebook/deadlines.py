@@ -101,6 +101,7 @@ class AfterDeadline(StrEnum):
     RECEIPT_CONFIRMED = "receipt_confirmed"  # T-RECEIPT: confirmed for the merchant, the refund proceeds
     AGENT_STEPS_IN = "agent_steps_in"  # a stalled parcel or an unshipped replacement
     AGENT_REMINDED = "agent_reminded"  # T-AGENT: raised and reminded, never decided by default
+    EVIDENCE_NOT_GIVEN = "evidence_not_given"  # T-BUYER-REPLY on a request for evidence: the platform takes the case
 
 
 def after_deadline(status: CaseStatus, proposal_pending: bool) -> AfterDeadline:

@@ -70,6 +70,7 @@ class Action(StrEnum):
     DECIDE = "decide"
     EXTEND = "extend"  # the merchant's one extension of the running deadline (rulebook/deadlines.py)
     INTERCEPT = "intercept"  # refund_only, parcel in transit: the courier brings it back (workflows/shipment_steps.py)
+    REQUEST_EVIDENCE = "request_evidence"  # the case waits on the asked party (rulebook/evidence_requests.py)
 
 
 class Outcome(StrEnum):

@@ -68,6 +68,14 @@ class Statement:
 
 
 @dataclass(frozen=True)
+class DeliveryRecord:
+    """The courier's delivery record, fetched when a `not_received` case opened: a photo proof reference or none."""
+
+    reference: str
+    photo_ref: str | None = None
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     kind: CaseKind
     reason: ReasonCode
@@ -93,3 +101,7 @@ class CaseFacts:
     transfer_from: TransferOption | None = None
     # The listing snapshot of the items the case names (every item when it names none): {sku, title, listing}.
     listing_snapshot: tuple[Mapping[str, Any], ...] = ()
+    # not_received: the courier's delivery record on the timeline (`courier_delivery_record`); None: not fetched
+    delivery_record: DeliveryRecord | None = None
+    # the shop's default return address (PUT /shops/{id}/settings): where a return granted without one is sent
+    shop_return_address: str | None = None

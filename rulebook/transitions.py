@@ -106,14 +106,22 @@ _EXCEPTION: tuple[Transition, ...] = (
 _AWAITING_MERCHANT = (S.AWAITING_MERCHANT, S.AWAITING_RECEIPT, S.AWAITING_REPLACEMENT)
 _EXTEND: tuple[Transition, ...] = tuple(_t(status, A.EXTEND, {R.MERCHANT}, None) for status in _AWAITING_MERCHANT)
 
+# A request for evidence: the merchant asks the buyer while the case is theirs; an agent asks either party while the
+# parties negotiate or the case is in arbitration (`to=None`: the asked party's wait, rulebook/evidence_requests.py).
+_ASK: tuple[Transition, ...] = (
+    _t(S.AWAITING_MERCHANT, A.REQUEST_EVIDENCE, {R.MERCHANT, R.AGENT}, None),
+    _t(S.AWAITING_BUYER, A.REQUEST_EVIDENCE, {R.AGENT}, None),
+    _t(S.IN_ARBITRATION, A.REQUEST_EVIDENCE, {R.AGENT}, None),
+)
+
 TABLE: dict[CaseKind, tuple[Transition, ...]] = {
-    CaseKind.REFUND_ONLY: _REFUND_ONLY + _EVERY_KIND + _EXTEND,
-    CaseKind.RETURN_REFUND: _RETURN + _EVERY_RETURN + _EXTEND,
-    CaseKind.EXCHANGE: _EXCHANGE + _EVERY_RETURN + _EXTEND,
-    CaseKind.NOT_RECEIVED: _NOT_RECEIVED + _EVERY_KIND + _EXTEND,
-    CaseKind.LOGISTICS_STALLED: _EXCEPTION + _EXTEND,
-    CaseKind.MISSED_SHIPMENT: _EXCEPTION + _EXTEND,
-    CaseKind.OVERSOLD: _EXCEPTION + _EXTEND,
+    CaseKind.REFUND_ONLY: _REFUND_ONLY + _EVERY_KIND + _EXTEND + _ASK,
+    CaseKind.RETURN_REFUND: _RETURN + _EVERY_RETURN + _EXTEND + _ASK,
+    CaseKind.EXCHANGE: _EXCHANGE + _EVERY_RETURN + _EXTEND + _ASK,
+    CaseKind.NOT_RECEIVED: _NOT_RECEIVED + _EVERY_KIND + _EXTEND + _ASK,
+    CaseKind.LOGISTICS_STALLED: _EXCEPTION + _EXTEND + _ASK,
+    CaseKind.MISSED_SHIPMENT: _EXCEPTION + _EXTEND + _ASK,
+    CaseKind.OVERSOLD: _EXCEPTION + _EXTEND + _ASK,
 }
 
 # Who the case waits on in each open status.

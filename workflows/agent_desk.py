@@ -85,6 +85,13 @@ def evidence_request_data(request: EvidenceRequest) -> dict[str, str]:
     return {"party": request.party, "what": request.what.strip()[:500]}
 
 
+def evidence_action(request: EvidenceRequest) -> ActionRequest:
+    """The UI's request as the API's `request_evidence` command: the same checks and the same wait."""
+    return ActionRequest(
+        Action.REQUEST_EVIDENCE, Role.AGENT, request.agent_id, message=request.what, evidence_from=request.party
+    )
+
+
 def reassignment_data(handover: Reassignment) -> dict[str, str]:
     """The `reassigned` event's data; refuses a hand-over to nobody or without a reason."""
     if not handover.to_agent_id.strip() or not handover.reason.strip():

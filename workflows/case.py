@@ -15,7 +15,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
-from rulebook import commands, deadlines, decide, exceptions, returns, transitions
+from rulebook import commands, deadlines, decide, evidence_needs, evidence_requests, exceptions, returns, transitions
 from rulebook import override as overriding
 from rulebook.decisions import Decision
 from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Resolution, Role, ShipmentState, ShipmentStep
@@ -24,6 +24,7 @@ from rulebook.returns import Stage
 from rulebook.timers import TimerId, refund_alert_after
 from workflows import agent_desk, ending, system_evidence, visibility
 from workflows import search_attributes as sa
+from workflows.evidence_requests import EvidenceAsks, rule_request
 from workflows.exceptions import ExceptionDesk
 from workflows.exchange_stock import ExchangeStock
 from workflows.messages import (
@@ -66,6 +67,9 @@ STALL_URGE_PATCH = "stall-urges-courier"  # before it, R-STALL paid its coupon a
 NOT_RECEIVED_PATCH = "not-received-gathers-proof"  # before it, nobody was asked for proof on opening
 EXCHANGE_STOCK_PATCH = "exchange-stock-checked"  # before it, an exchange asked for the goods back unchecked
 SHIPMENT_STEP_PATCH = "shipment-step-carried-out"  # before it, a cancel or an interception was a label only
+EVIDENCE_WAIT_PATCH = "evidence-request-waits"  # before it, a request for evidence moved no deadline
+RETURN_ADDRESS_PATCH = "return-goes-somewhere"  # before it, a return granted without an address said "to null"
+EVIDENCE_NEEDS_PATCH = "rule-evidence-requested"  # before it, R-EXPIRED's photo was never asked for
 INTERCEPT_RULE = "MERCHANT-INTERCEPT"
 
 
@@ -94,6 +98,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._parcel_remedies = ParcelRemedies(case.case_id, case.order_id)  # workflows/resolutions.py
         self._exchange_stock = ExchangeStock(case.case_id, case.order_id)  # workflows/exchange_stock.py
         self._not_received = NotReceived(case.case_id, case.order_id)  # workflows/not_received.py
+        self._asks = EvidenceAsks()  # the request for evidence the case waits on (workflows/evidence_requests.py)
         self._lock = asyncio.Lock()
         self._closed_at: datetime | None = None  # when the case reached a final status (the override window's start)
         self._overridden = False
@@ -185,6 +190,11 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         async with self._lock:
             self._check_open()
             data = agent_desk.evidence_request_data(request)
+            if workflow.patched(EVIDENCE_WAIT_PATCH):  # the same wait as the API's `request_evidence`
+                asked = agent_desk.evidence_action(request)
+                self._check(asked)
+                await self._request_evidence(asked)
+                return self._status
             await self._record(self._event("evidence_requested", Role.AGENT, request.agent_id, data))
             return self._status
 
@@ -192,6 +202,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
     def _validate_request_evidence(self, request: agent_desk.EvidenceRequest) -> None:
         self._check_open()
         agent_desk.evidence_request_data(request)
+        self._check(agent_desk.evidence_action(request))
 
     @workflow.update(name="reassign", description=agent_desk.REASSIGN_HELP)
     async def reassign(self, handover: agent_desk.Reassignment) -> CaseStatus:
@@ -223,7 +234,11 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             self._check_open()
             data = dataclasses.asdict(added)
             role, actor_id = data.pop("role"), data.pop("actor_id")
-            await self._record(self._event("evidence_added", role, actor_id, data))
+            added_event = self._event("evidence_added", role, actor_id, data)
+            if self._asks.answered_by(role, self._status):
+                await self._evidence_answered(added_event, "evidence")
+            else:
+                await self._record(added_event)
             if added.role == Role.BUYER and self._status == CaseStatus.AWAITING_MERCHANT:
                 await self._decide_at_once()
             return self._status
@@ -317,11 +332,18 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         decision = decide.on_open(facts)
         if decision is None and self._case.kind == CaseKind.NOT_RECEIVED and workflow.patched(NOT_RECEIVED_PATCH):
             alert += await self._gather_delivery_proof()
+        if decision is None and workflow.patched(EVIDENCE_NEEDS_PATCH):
+            alert += self._rule_requests(facts)
         if decision is None:
             await self._record(opened, *alert)
         else:
             await self._apply(decision, by=Role.SYSTEM, before=[opened])
         self._opened = True
+
+    def _rule_requests(self, facts: CaseFacts) -> list[EventDraft]:
+        """The rule book's needs put to the buyer as requests for evidence (rulebook/evidence_needs.py)."""
+        asks = [rule_request(n.party, n.what, n.rule, self._iso_deadline()) for n in evidence_needs.on_open(facts)]
+        return [self._event("evidence_requested", Role.SYSTEM, PLATFORM_ID, data) for data in asks]
 
     async def _wait_for_move_or_deadline(self) -> None:
         version = self._version
@@ -351,7 +373,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             await self._apply(decide.on_merchant_timeout(facts), by=Role.SYSTEM, before=[passed])
         elif status == CaseStatus.AWAITING_BUYER:
             passed = self._deadline_event()
-            next_status = commands.after_buyer_silence(self._proposal is not None)
+            next_status = commands.after_buyer_silence(self._proposal is not None or self._asks.waiting(status))
             self._proposal = None
             if next_status.is_final:
                 self._close(next_status)
@@ -389,6 +411,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             self._check_resolution(request)
         if request.action == Action.EXTEND:
             self._check_extension(request)
+        if request.action == Action.REQUEST_EVIDENCE:
+            self._evidence_ask(request)
         if request.outcome is not None and not commands.carried_out(self._case.kind, request.outcome):
             message = f"{request.outcome} cannot be carried out on a {self._case.kind} case"
             raise ApplicationError(message, {"status": self._status}, type="invalid_request")
@@ -403,7 +427,13 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
     async def _handle(self, request: ActionRequest) -> None:
         actor = (request.role, request.actor_id)
         if request.action == Action.MESSAGE:
-            await self._record(self._event("message", *actor, {"text": request.message}))
+            said = self._event("message", *actor, {"text": request.message})
+            if self._asks.answered_by(request.role, self._status):
+                await self._evidence_answered(said, "message")
+            else:
+                await self._record(said)
+        elif request.action == Action.REQUEST_EVIDENCE:
+            await self._request_evidence(request)
         elif request.action == Action.APPROVE:
             approved = self._event("merchant_approved", *actor, {"return_address": request.return_address})
             self._goods.return_address = request.return_address
@@ -447,6 +477,28 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             await self._extend(request)
         elif request.action == Action.INTERCEPT:
             await self._merchant_intercepts(request)
+
+    def _evidence_ask(self, request: ActionRequest) -> evidence_requests.Ask:
+        try:
+            return evidence_requests.ask(request.role, request.evidence_from, request.message, self._status)
+        except evidence_requests.EvidenceRequestRefused as refused:
+            raise ApplicationError(refused.message, {"status": self._status}, type="invalid_request") from None
+
+    async def _request_evidence(self, request: ActionRequest) -> None:
+        """The case waits on the asked party (T-BUYER-REPLY or T-MERCHANT); both parties are told."""
+        asked = self._evidence_ask(request)
+        self._wait_on(asked.waits_in, self._case.timers.wait(asked.timer))
+        self._asks.start(asked)
+        data = EvidenceAsks.requested(asked, self._iso_deadline())
+        await self._record(self._event("evidence_requested", request.role, request.actor_id, data))
+
+    async def _evidence_answered(self, answer: EventDraft, how: str) -> None:
+        """The asked party's upload or message: the case goes back to where it was, or to the agent who asked."""
+        asked = self._asks.running
+        assert asked is not None
+        self._wait_on(asked.answered_to, EvidenceAsks.wait_of(asked.answered_to, self._case.timers))
+        data = EvidenceAsks.answered(asked, how, self._status, self._iso_deadline())
+        await self._record(answer, self._event("evidence_answered", Role.SYSTEM, PLATFORM_ID, data))
 
     async def _accept_proposal(self, request: ActionRequest) -> None:
         proposal = self._proposal or {}
@@ -505,6 +557,13 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         if goods_step is not None:
             asks_goods_back = goods_step.status == CaseStatus.AWAITING_RETURN_SHIPMENT
             if (
+                asks_goods_back
+                and not self._goods.return_address
+                and workflow.patched(RETURN_ADDRESS_PATCH)
+                and not await self._shop_return_address(events)
+            ):
+                return
+            if (
                 decision.outcome == Outcome.EXCHANGE
                 and asks_goods_back
                 and workflow.patched(EXCHANGE_STOCK_PATCH)
@@ -533,11 +592,19 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         events.append(self._event("case_closed", Role.SYSTEM, PLATFORM_ID, {"status": self._status}))
         await self._record(*events)
 
-    async def _reship(self, events: list[EventDraft], fastest: bool | None = None, nearest_stock: bool = False) -> None:
+    async def _reship(
+        self,
+        events: list[EventDraft],
+        fastest: bool | None = None,
+        nearest_stock: bool = False,
+        warehouse: str | None = None,
+    ) -> None:
         """The goods go again through fulfilment; the case follows the new parcel until it is delivered. An urgent
-        case (R-URGENT) ships the fastest way fulfilment offers from the nearest warehouse with stock."""
+        case (R-URGENT) ships the fastest way fulfilment offers from the nearest warehouse with stock; `warehouse`:
+        from there (where an emergency transfer moved the stock)."""
         fastest = self._urgent if fastest is None else fastest
-        call = self._reshipment.request(fastest=fastest, nearest_stock=nearest_stock or fastest)
+        nearest_stock = (nearest_stock or fastest) and warehouse is None
+        call = self._reshipment.request(fastest=fastest, nearest_stock=nearest_stock, warehouse=warehouse)
         receipt = await self._carry_out(call)
         step = self._reshipment.after(receipt)
         if step.parcel is None:
@@ -582,6 +649,20 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             await self._record(*events)
             return False
         return True
+
+    async def _shop_return_address(self, events: list[EventDraft]) -> bool:
+        """A return granted without an address (R-TIMEOUT, an agent, an accepted proposal) goes to the shop's default;
+        with none the buyer is not told to ship to nowhere: an agent takes the case with the reason."""
+        address = (await self._facts()).shop_return_address
+        if address:
+            self._goods.return_address = address
+            return True
+        self._decision = None
+        self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+        data = {"reason": "the shop has no default return address", "deadline": self._iso_deadline()}
+        events.append(self._event("return_address_missing", Role.SYSTEM, PLATFORM_ID, data))
+        await self._record(*events)
+        return False
 
     async def _merchant_intercepts(self, request: ActionRequest) -> None:
         """The merchant's `intercept` (refund_only, the parcel shipped and not delivered)."""
@@ -725,11 +806,13 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
     # --- state, timeline and visibility -----------------------------------------------------------
 
     def _wait_on(self, status: CaseStatus, wait: timedelta) -> None:
+        self._asks.clear()  # any new wait ends a request for evidence (a new request starts its own after)
         self._wait = deadlines.start(status, workflow.now(), wait, self._case.deadlines)
         self._status, self._deadline = status, self._wait.deadline
         self._version += 1
 
     def _close(self, status: CaseStatus) -> None:
+        self._asks.clear()
         self._status, self._deadline = status, None
         self._closed_at = workflow.now()
         self._version += 1
@@ -744,7 +827,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             **deadlines.account(self._wait),
             "waited_on": transitions.AWAITING.get(self._status) or "courier",
             "case_status": self._status,
-            "then": deadlines.after_deadline(self._status, self._proposal is not None),
+            "then": self._asks.then(self._status, self._proposal is not None),
         }
         return self._event("deadline_passed", Role.SYSTEM, PLATFORM_ID, data)
 

@@ -21,6 +21,7 @@ from rulebook import exceptions, ranking
 from rulebook.enums import CaseKind, CaseStatus, Party, Resolution, Role
 from rulebook.facts import CaseFacts
 from rulebook.rules.shipment import stalled_event
+from workflows.emergency_transfer import EmergencyTransfer, TransferStep
 from workflows.messages import PLATFORM_ID, ActionRequest, CaseShipment, EventDraft
 from workflows.remedy_messages import RemedyAction
 from workflows.resolutions import ParcelRemedies
@@ -38,9 +39,9 @@ RESOLUTIONS_PATCH = "resolutions-carried-out"  # before it, reshipments and fast
 FASTEST = frozenset({Resolution.SAME_DAY_LOCAL_RESHIP, Resolution.EMERGENCY_TRANSFER})
 FROM_NEAREST_STOCK = frozenset({Resolution.EMERGENCY_TRANSFER, Resolution.SAME_DAY_LOCAL_RESHIP})
 
-# Oversold cases before it left the order locked after the remedy. Emergency transfer: the fulfilment adapter's
-# transfer joins here (the instruction recorded above) once it exists.
+# Oversold cases before it left the order locked after the remedy.
 OVERSOLD_UNLOCK_PATCH = "oversold-unlock"
+TRANSFER_PATCH = "emergency-transfer-moves-stock"  # before it, an emergency transfer shipped with no stock moved
 
 
 class ExceptionDesk:
@@ -54,7 +55,11 @@ class ExceptionDesk:
         def _wait_on(self, status: CaseStatus, wait: Wait) -> None: ...
         async def _carry_out(self, call: RemedyCall) -> RemedyReceipt: ...
         async def _reship(
-            self, events: list[EventDraft], fastest: bool | None = None, nearest_stock: bool = False
+            self,
+            events: list[EventDraft],
+            fastest: bool | None = None,
+            nearest_stock: bool = False,
+            warehouse: str | None = None,
         ) -> None: ...
         def _close(self, status: CaseStatus) -> None: ...
         def _event(self, type: str, role: Role, actor_id: str, data: Mapping[str, object]) -> EventDraft: ...
@@ -145,9 +150,16 @@ class ExceptionDesk:
             if not await self._parcel_remedy(RemedyAction.UPGRADE_TRANSPORT, events):
                 return
         elif carried and chosen.instruction is not None:  # reship or transfer: the case follows the new parcel
+            ship_from = None
+            if chosen.resolution == Resolution.EMERGENCY_TRANSFER and workflow.patched(TRANSFER_PATCH):
+                moved = await self._move_stock(events)
+                if not moved.done:
+                    return
+                ship_from = moved.ship_from
             await self._unlock_if_oversold(chosen.resolution, events)
             fastest = True if chosen.resolution in FASTEST else None
-            await self._reship(events, fastest, nearest_stock=chosen.resolution in FROM_NEAREST_STOCK)
+            nearest = chosen.resolution in FROM_NEAREST_STOCK and ship_from is None
+            await self._reship(events, fastest, nearest_stock=nearest, warehouse=ship_from)
             return
         elif chosen.instruction is not None:
             data = {"instruction": chosen.instruction, "resolution": chosen.resolution, "executed": False, **proof}
@@ -156,6 +168,16 @@ class ExceptionDesk:
         self._close(CaseStatus.RESOLVED)
         events.append(self._event("case_closed", Role.SYSTEM, PLATFORM_ID, {"status": self._status}))
         await self._record(*events)
+
+    async def _move_stock(self, events: list[EventDraft]) -> TransferStep:
+        """The emergency transfer's stock move, once, before the reshipment; refused for good → an agent."""
+        flow = EmergencyTransfer(self._case.case_id, self._case.order_id)  # workflows/emergency_transfer.py
+        moved = flow.after(await self._carry_out(flow.request()))
+        events.append(self._event(moved.event_type, Role.SYSTEM, PLATFORM_ID, moved.data))
+        if not moved.done:
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
+            await self._record(*events)
+        return moved
 
     async def _unlock_if_oversold(self, resolution: Resolution, events: list[EventDraft]) -> None:
         """An oversold order is locked until the merchant's remedy is carried out; then it may ship again."""

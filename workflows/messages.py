@@ -61,6 +61,7 @@ class ActionRequest:
     resolution: Resolution | None = None  # resolve: the merchant's choice from the §7 menu
     coupon_cents: int | None = None
     extension: timedelta | None = None  # extend: how much more time the merchant asks for
+    evidence_from: Party | None = None  # request_evidence: whom the evidence is asked of (`what` is `message`)
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,20 @@ class Reshipment:
     order_id: str
     attempts: int = 0
 
-    def request(self, fastest: bool, nearest_stock: bool = False) -> RemedyCall:
+    def request(self, fastest: bool, nearest_stock: bool = False, warehouse: str | None = None) -> RemedyCall:
         """The next reshipment of the case's items; `fastest`: the fastest transport fulfilment offers;
-        `nearest_stock`: from the nearest warehouse with stock of every item. Each attempt has its own key."""
+        `nearest_stock`: from the nearest warehouse with stock of every item; `warehouse`: from this one. Each
+        attempt has its own key."""
         self.attempts += 1
         key = f"case-{self.case_id}:reship:{self.attempts}"
         return RemedyCall(
-            self.case_id, self.order_id, key, RemedyAction.RESHIP, fastest=fastest, nearest_stock=nearest_stock
+            self.case_id,
+            self.order_id,
+            key,
+            RemedyAction.RESHIP,
+            fastest=fastest,
+            nearest_stock=nearest_stock,
+            warehouse=warehouse,
         )
 
     @staticmethod

@@ -50,6 +50,28 @@ class Goods:
     seen: set[str] = field(default_factory=set)  # tracking events already on the timeline
 
 
+# What a case closed by its goods' journey says happened, in place of the grant's "send the goods back".
+DONE: dict[str, tuple[str, str]] = {
+    Outcome.EXCHANGE: (
+        "换货完成:买家寄回的商品已由商家确认收货,换货商品已送达买家。",
+        "Exchange done: the merchant received the goods sent back and the replacement was delivered to the buyer.",
+    ),
+    Outcome.RETURN_REFUND: (
+        "退货退款完成:商家已确认收到退回的商品,退款已执行。",
+        "Return done: the merchant received the goods sent back and the refund was paid.",
+    ),
+}
+
+
+def closing_decision(decision: dict[str, object] | None, status: CaseStatus) -> dict[str, object] | None:
+    """The decision as the closed case shows it: its rationale says what happened; the grant's words are kept."""
+    if decision is None or status != CaseStatus.RESOLVED or str(decision.get("outcome")) not in DONE:
+        return decision
+    zh, en = DONE[str(decision.get("outcome"))]
+    granted = {"granted_rationale": decision.get("rationale"), "granted_rationale_en": decision.get("rationale_en")}
+    return {**decision, **granted, "rationale": zh, "rationale_en": en}
+
+
 class GoodsJourney:
     if TYPE_CHECKING:
         _case: CaseInput
@@ -165,6 +187,8 @@ class GoodsJourney:
         if step is not None:
             self._move(step)
         data = {**dataclasses.asdict(update), "direction": direction, **self._now_waiting()}
+        if direction == ShipmentDirection.REPLACEMENT and self._decision:  # an exchange's replacement or a reshipment
+            data["for"] = self._decision.get("outcome")
         event = self._system_event("tracking_event", {**data, "at": update.at.isoformat()})
         if step is None:
             await self._record(event)
@@ -218,6 +242,7 @@ class GoodsJourney:
                     return
                 events.append(self._system_event("refund_executed", dataclasses.asdict(receipt)))
         if step.status.is_final:
+            self._decision = closing_decision(self._decision, self._status)
             events.append(self._system_event("case_closed", {"status": self._status}))
         await self._record(*events)
 

@@ -26,7 +26,8 @@ STEP_ZH = {
     "escalated": "申请平台介入",
     "merchant_rejected": "商家拒绝",
     "proposal_made": "商家提出方案",
-    "evidence_requested": "客服要求补充证据",
+    "evidence_requested": "要求补充证据",
+    "evidence_answered": "已补充证据",
 }
 ARBITRATION_WHY = {
     "escalated": "一方申请平台介入",

@@ -26,6 +26,10 @@ _EXAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
     "escalate": ("buyer or merchant: ask the platform to step in", {"reason": "协商不成"}),
     "withdraw": ("buyer: drop the request", {"reason": "不需要了"}),
     "message": ("anyone on the case: a message to the other party", {"text": "请尽快处理"}),
+    "request_evidence": (
+        "merchant or agent: ask a party for evidence (the case waits on them)",
+        {"from": "buyer", "what": "拍清楚保质期和生产日期"},
+    ),
     "decide": (
         "agent: rule on the case",
         {"outcome": "refund", "amount_cents": 5900, "rationale": "开线属质量问题,支持退款"},

@@ -2,12 +2,12 @@
 
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from api.auth import Caller
 from api.schemas.orders import Cents, Strict
 from rulebook.commands import NEEDS_AMOUNT
-from rulebook.enums import Action, Claim, Outcome, Resolution
+from rulebook.enums import Action, Claim, Outcome, Party, Resolution
 from rulebook.timers import parse_duration
 from workflows.messages import ActionRequest
 
@@ -92,6 +92,16 @@ class Intercept(Strict):
     note: Text | None = None
 
 
+class RequestEvidence(Strict):
+    """The case waits on the party asked: T-BUYER-REPLY for the buyer, T-MERCHANT for the merchant."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    action: Literal[Action.REQUEST_EVIDENCE]
+    from_: Literal[Party.BUYER, Party.MERCHANT] = Field(alias="from")
+    what: Annotated[str, Field(min_length=1, max_length=500, examples=["拍清楚保质期和生产日期"])]
+
+
 class Escalate(Strict):
     action: Literal[Action.ESCALATE]
     reason: Text
@@ -136,7 +146,8 @@ ActionBody = Annotated[
     | Message
     | Decide
     | Extend
-    | Intercept,
+    | Intercept
+    | RequestEvidence,
     Field(discriminator="action"),
 ]
 
@@ -149,7 +160,7 @@ def to_request(body: ActionBody, caller: Caller) -> ActionRequest:
         role=caller.role,
         actor_id=caller.id,  # the accountable person; their shop is the case's
         reason=data.get("reason"),
-        message=data.get("text") or data.get("message") or data.get("note"),
+        message=data.get("text") or data.get("message") or data.get("note") or data.get("what"),
         outcome=data.get("outcome"),
         amount_cents=data.get("amount_cents"),
         rationale=data.get("rationale"),
@@ -163,4 +174,5 @@ def to_request(body: ActionBody, caller: Caller) -> ActionRequest:
         resolution=data.get("resolution"),
         coupon_cents=data.get("coupon_cents"),
         extension=parse_duration(body.duration) if isinstance(body, Extend) else None,
+        evidence_from=body.from_ if isinstance(body, RequestEvidence) else None,
     )

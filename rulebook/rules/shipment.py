@@ -1,8 +1,9 @@
 """Rules about where the parcel is: R-SHIPPED-REFUND-ONLY, R-NOT-RECEIVED and R-STALL.
 
-- The courier's delivery proof is a `delivered` tracking event with `proof_kind == "photo"`, or a `courier_record`
-  the merchant or the system put on file. Anything the buyer uploaded (locker pickup code, collection-point slip,
-  a photo of the door) is counter-evidence against it.
+- The courier's delivery proof is a `delivered` tracking event with `proof_kind == "photo"`, the photo of the
+  delivery record fetched from the courier when a `not_received` case opened (`facts.delivery_record`), or a
+  `courier_record` the merchant or an agent put on file; a fetched record without a photo is no proof. Anything
+  the buyer uploaded (locker pickup code, collection-point slip, a photo of the door) is counter-evidence against it.
 - "Not delivered" is what the tracking says last (no `delivered` event, or a later `returned` or `exception`), or the
   merchant reporting that the courier confirmed it (`Claim.COURIER_NOT_DELIVERED`).
 - A shipment is stalled when its last tracking event, not a final one, is at least T-STALL old (§2: ≥ 72 h).
@@ -76,7 +77,15 @@ def delivery_proof(facts: CaseFacts) -> tuple[str, ...]:
         if e.status == TrackingStatus.DELIVERED and e.proof_kind == PHOTO_PROOF
     )
     records = evidence_by(facts, Party.MERCHANT, EvidenceKind.COURIER_RECORD)
-    return photos + records + evidence_by(facts, Party.AGENT, EvidenceKind.COURIER_RECORD)
+    record = facts.delivery_record
+    fetched = (f"courier_record:{record.reference}",) if record is not None and record.photo_ref else ()
+    return photos + fetched + records + evidence_by(facts, Party.AGENT, EvidenceKind.COURIER_RECORD)
+
+
+def record_without_photo(facts: CaseFacts) -> tuple[str, ...]:
+    """The courier's fetched delivery record when it has no photo proof: what the lean to the buyer rests on."""
+    record = facts.delivery_record
+    return (f"courier_record:{record.reference}",) if record is not None and not record.photo_ref else ()
 
 
 def shows_delivered(facts: CaseFacts) -> bool:
@@ -101,7 +110,7 @@ def not_received(facts: CaseFacts) -> Verdict:
     if not proof:
         zh = "快递无签收拍照等派件凭证,倾向买家:商家重新发货或退款。"
         en = "The courier has no proof of delivery: lean to the buyer; the merchant reships or refunds."
-        return _lean_to_buyer(facts, Finding(NOT_RECEIVED, zh, en, counter))
+        return _lean_to_buyer(facts, Finding(NOT_RECEIVED, zh, en, record_without_photo(facts) + counter))
     if counter:
         zh = "买家提供了反证(取件码、代收点凭证等),快递签收照片存疑,倾向买家:商家重新发货或退款。"
         en = "The buyer's counter-evidence contests the courier's delivery photo: lean to the buyer; reship or refund."

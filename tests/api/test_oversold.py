@@ -120,11 +120,12 @@ async def test_the_merchant_s_remedy_executes_once_and_unlocks_the_order(client:
         client, first_case["case_id"], first.merchant, action="resolve", resolution="emergency_transfer"
     )
     assert transfer.status_code == 200, transfer.text
-    assert transfer.json()["status"] == "replacement_in_transit"  # shipped from the nearest stock: followed to delivery
+    assert transfer.json()["status"] == "replacement_in_transit"  # stock moved, the goods shipped; delivery resolves
     again = await act(client, first_case["case_id"], first.merchant, action="resolve", resolution="emergency_transfer")
     assert again.status_code == 409
     types = [e["type"] for e in await timeline(client, first_case["case_id"], first)]
-    assert types.count("reshipment_created") == 1 and types.count("order_unlocked") == 1
+    assert types.count("stock_transferred") == 1 and types.count("order_unlocked") == 1
+    assert types.count("reshipment_created") == 1
     assert (await client.get(f"/orders/{first.order_id}", headers=first.merchant)).json()["locked_at"] is None
     assert (await ship(client, first)).status_code == 201
 

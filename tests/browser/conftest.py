@@ -61,7 +61,7 @@ async def desk(database_url: str, owner_url: str, tmp_path_factory: pytest.TempP
             "AFTERSALES_EVIDENCE_DIR": str(directory / "evidence"),
             "AFTERSALES_PAYMENTS": "http",
             "AFTERSALES_PAYMENTS_URL": payments.url,
-            "AFTERSALES_FULFILMENT": "http",
+            "AFTERSALES_FULFILMENT": "http",  # outside development the worker refuses the fakes
             "AFTERSALES_FULFILMENT_URL": fulfilment.url,
             "AFTERSALES_COURIER": "http",
             "AFTERSALES_COURIER_URL": courier.url,

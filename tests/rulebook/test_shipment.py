@@ -17,7 +17,7 @@ from rulebook.enums import (
     ShipmentStep,
     TrackingStatus,
 )
-from rulebook.facts import CaseFacts, EvidenceOnFile, Statement, Thresholds, TrackingEvent
+from rulebook.facts import CaseFacts, DeliveryRecord, EvidenceOnFile, Statement, Thresholds, TrackingEvent
 from rulebook.rules.common import Finding
 from rulebook.rules.shipment import stall, stalled_event
 from rulebook.timers import Timers
@@ -104,6 +104,27 @@ def test_r_not_received_branches(
     assert "R-NOT-RECEIVED" in decision.rules
     assert decision.amount_cents == 0
     assert decision.evidence_ids == evidence_ids
+
+
+@pytest.mark.parametrize(
+    ("record", "evidence", "outcome", "evidence_ids"),
+    [
+        # the courier's record has no photo: no proof, lean to the buyer on the record
+        (DeliveryRecord("DR-1"), (), Outcome.RESHIP, ("courier_record:DR-1",)),
+        # a photo of the delivery, no counter-evidence: an agent looks
+        (DeliveryRecord("DR-2", "photo-SF1"), (), Outcome.TO_AGENT, ("courier_record:DR-2",)),
+        # a photo of the delivery against the buyer's slip: lean to the buyer
+        (DeliveryRecord("DR-3", "photo-SF1"), (BUYER_SLIP,), Outcome.RESHIP, ("ev-slip", "courier_record:DR-3")),
+    ],
+    ids=["record-without-photo", "record-with-photo", "record-contested"],
+)
+def test_r_not_received_reads_the_couriers_fetched_delivery_record(
+    record: DeliveryRecord, evidence: tuple[EvidenceOnFile, ...], outcome: Outcome, evidence_ids: tuple[str, ...]
+) -> None:
+    case = facts(kind=CaseKind.NOT_RECEIVED, tracking=(delivered(),), evidence=evidence, delivery_record=record)
+    decision = on_merchant_timeout(case)
+    assert (decision.outcome, decision.evidence_ids) == (outcome, evidence_ids)
+    assert "R-NOT-RECEIVED" in decision.rules
 
 
 def test_r_not_received_on_a_refund_only_request_refunds() -> None:

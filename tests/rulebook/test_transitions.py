@@ -28,6 +28,10 @@ REFUND_ONLY_ROWS = {
     (S.AWAITING_BUYER, A.ACCEPT_PROPOSAL, frozenset({R.BUYER}), S.RESOLVED, True),
     (S.AWAITING_BUYER, A.DECLINE_PROPOSAL, frozenset({R.BUYER}), S.IN_ARBITRATION, True),
     (S.AWAITING_BUYER, A.ESCALATE, frozenset({R.BUYER, R.MERCHANT}), S.IN_ARBITRATION, False),
+    # a request for evidence waits on the party asked (rulebook/evidence_requests.py)
+    (S.AWAITING_MERCHANT, A.REQUEST_EVIDENCE, frozenset({R.MERCHANT, R.AGENT}), None, False),
+    (S.AWAITING_BUYER, A.REQUEST_EVIDENCE, frozenset({R.AGENT}), None, False),
+    (S.IN_ARBITRATION, A.REQUEST_EVIDENCE, frozenset({R.AGENT}), None, False),
 }
 
 
@@ -106,7 +110,8 @@ def test_proposal_answers_need_a_proposal() -> None:
 @pytest.mark.parametrize("kind", EXCEPTIONS)
 def test_system_opened_exceptions_cannot_be_withdrawn(kind: CaseKind) -> None:
     assert A.WITHDRAW not in allowed_actions(kind, S.AWAITING_MERCHANT, R.BUYER)
-    assert allowed_actions(kind, S.AWAITING_MERCHANT, R.MERCHANT) == [A.RESOLVE, A.ESCALATE, A.MESSAGE, A.EXTEND]
+    merchant = [A.RESOLVE, A.ESCALATE, A.MESSAGE, A.EXTEND, A.REQUEST_EVIDENCE]
+    assert allowed_actions(kind, S.AWAITING_MERCHANT, R.MERCHANT) == merchant
 
 
 @pytest.mark.parametrize(

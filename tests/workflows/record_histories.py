@@ -25,7 +25,7 @@ from models.migrate import upgrade_async
 from models.order import Shipment
 from rulebook.business_calendar import SHANGHAI, day_pause
 from rulebook.deadlines import DeadlinePolicy
-from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role, TrackingStatus
+from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, ReasonCode, Resolution, Role, TrackingStatus
 from tests.builders import add_case, add_order
 from tests.support.temporal import start_time_skipping_env
 from worker import build_worker
@@ -132,6 +132,53 @@ async def escalated_then_cancelled(env: WorkflowEnvironment, handle: Handle, cas
     await handle.cancel(reason="重复的申请")
 
 
+async def evidence_requested_and_answered(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """The merchant asks the buyer for evidence (the case waits on the buyer), the buyer's message answers it, the
+    merchant approves (`evidence-request-waits`, `rule-evidence-requested`)."""
+    ask = ActionRequest(
+        Action.REQUEST_EVIDENCE,
+        Role.MERCHANT,
+        case.shop_id,
+        message="拍清楚保质期和生产日期",
+        evidence_from=Party.BUYER,
+    )
+    await handle.execute_update(CaseWorkflow.act, ask)
+    await handle.execute_update(
+        CaseWorkflow.act, ActionRequest(Action.MESSAGE, Role.BUYER, case.buyer_id, message="已拍")
+    )
+    await approved(env, handle, case)
+
+
+async def agent_asked_a_silent_merchant(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """In arbitration an agent asks the merchant from the UI; T-MERCHANT runs out (R-TIMEOUT) and the agent rules."""
+    escalate = ActionRequest(Action.ESCALATE, Role.MERCHANT, case.shop_id, reason="说不清")
+    await handle.execute_update(CaseWorkflow.act, escalate)
+    await handle.execute_update(CaseWorkflow.request_evidence, EvidenceRequest("agent-1", Party.MERCHANT, "称重记录"))
+    await env.sleep(timedelta(hours=25))
+    await asyncio.sleep(1)
+    decide = ActionRequest(Action.DECIDE, Role.AGENT, "agent-1", outcome=Outcome.REFUND, rationale="商家未提供记录")
+    await handle.execute_update(CaseWorkflow.act, decide)
+
+
+async def oversold_transferred(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """The merchant picks the emergency transfer: the stock move (`emergency-transfer-moves-stock`), the reshipment
+    from there, and its delivery resolves the case."""
+    resolve = ActionRequest(Action.RESOLVE, Role.MERCHANT, case.shop_id, resolution=Resolution.EMERGENCY_TRANSFER)
+    await handle.execute_update(CaseWorkflow.act, resolve)
+    tracking_no = FakeFulfilment.tracking_no_for(f"case-{case.case_id}:reship:1")
+    delivered = TrackingUpdate(tracking_no, TrackingStatus.DELIVERED, datetime.now(UTC), "上海")
+    await handle.execute_update(CaseWorkflow.tracking, delivered)
+
+
+async def return_granted_nowhere(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """A silent merchant, a seven-day return granted by R-TIMEOUT, no shop return address (`return-goes-somewhere`):
+    an agent takes the case and refunds."""
+    await env.sleep(timedelta(hours=25))
+    await asyncio.sleep(1)
+    decide = ActionRequest(Action.DECIDE, Role.AGENT, "agent-1", outcome=Outcome.REFUND, rationale="商家无退货地址")
+    await handle.execute_update(CaseWorkflow.act, decide)
+
+
 Scenario = Callable[[WorkflowEnvironment, Handle, CaseInput], Awaitable[None]]
 SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "approved": (True, approved),
@@ -146,9 +193,19 @@ SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "escalated_then_cancelled": (True, escalated_then_cancelled),
     "not_received_reshipped": (True, not_received_reshipped),
     "in_transit_intercepted": (True, in_transit_intercepted),
+    "evidence_requested_and_answered": (True, evidence_requested_and_answered),
+    "agent_asked_a_silent_merchant": (True, agent_asked_a_silent_merchant),
+    "oversold_transferred": (False, oversold_transferred),
+    "return_granted_nowhere": (True, return_granted_nowhere),
 }
 DEADLINES = {"extended_in_a_pause": two_paused_days}  # the others open with no paused days
-KINDS = {"return_refunded": CaseKind.RETURN_REFUND, "not_received_reshipped": CaseKind.NOT_RECEIVED}  # else refund_only
+KINDS = {  # else refund_only
+    "return_refunded": CaseKind.RETURN_REFUND,
+    "not_received_reshipped": CaseKind.NOT_RECEIVED,
+    "oversold_transferred": CaseKind.OVERSOLD,
+    "return_granted_nowhere": CaseKind.RETURN_REFUND,
+}
+REASONS = {"return_granted_nowhere": ReasonCode.NO_REASON}  # else other
 IN_TRANSIT = {"in_transit_intercepted"}  # shipped and not delivered; the others' shipments were delivered
 RECORDING: dict[str, object] = {}  # the sessions of the run, for scenarios that read what was stored
 
@@ -165,7 +222,8 @@ async def main(names: list[str]) -> None:
             for name in names:
                 shipped, scenario = SCENARIOS[name]
                 order = await add_order(sessions, shipped=shipped, delivered=name not in IN_TRANSIT)
-                case = await add_case(sessions, order, kind=KINDS.get(name, CaseKind.REFUND_ONLY))
+                kind, reason = KINDS.get(name, CaseKind.REFUND_ONLY), REASONS.get(name, ReasonCode.OTHER)
+                case = await add_case(sessions, order, kind=kind, reason=reason)
                 if name in DEADLINES:
                     case = dataclasses.replace(case, deadlines=DEADLINES[name](await env.get_current_time()))
                 handle = await env.client.start_workflow(

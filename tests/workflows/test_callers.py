@@ -78,14 +78,21 @@ async def test_an_agent_decides_from_the_ui_with_a_typed_update_and_no_internal_
     )
 
     asked = {"agent_id": "agent-1", "party": "buyer", "what": "开线处的近照"}
-    assert await ui.execute_update("request_evidence", asked, result_type=CaseStatus) == CaseStatus.IN_ARBITRATION
+    # the case now waits on the buyer (T-BUYER-REPLY), as the API's `request_evidence` does
+    assert await ui.execute_update("request_evidence", asked, result_type=CaseStatus) == CaseStatus.AWAITING_BUYER
     ruling = {"agent_id": "agent-1", "outcome": "refund", "rationale": "开线属质量问题"}
     assert await ui.execute_update("decide", ruling, result_type=CaseStatus) == CaseStatus.RESOLVED
 
     async with sessions() as session:
         query = select(CaseEvent).where(CaseEvent.case_id == case.case_id).order_by(col(CaseEvent.seq))
         events = {e.type: e for e in (await session.exec(query)).all()}
-    assert events["evidence_requested"].data == {"party": "buyer", "what": "开线处的近照"}
+    requested = events["evidence_requested"].data
+    assert {k: requested[k] for k in ("party", "from", "what", "timer")} == {
+        "party": "buyer",
+        "from": "buyer",
+        "what": "开线处的近照",
+        "timer": "T-BUYER-REPLY",
+    }
     decided = events["decision_made"]
     assert (decided.actor_role, decided.actor_id, decided.data["outcome"]) == ("agent", "agent-1", "refund")
 

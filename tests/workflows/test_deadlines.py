@@ -13,6 +13,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from models.db import transaction
+from models.shop_settings import ShopSettings
 from rulebook.business_calendar import SHANGHAI, day_pause
 from rulebook.deadlines import DeadlinePolicy
 from rulebook.enums import Action, CaseKind, CaseStatus, Party, ReasonCode, Role
@@ -267,6 +269,8 @@ async def test_r_7d_is_not_moved_by_a_pause(
     first = tomorrow_in_shanghai(await time_skipping_env.get_current_time())
     pauses = (day_pause(delivery_day + 2 * D, delivery_day + 5 * D), day_pause(first, first))
     order = await add_order(sessions, delivered_at=delivered_at)
+    async with transaction(sessions) as session:  # where a return granted by R-TIMEOUT goes
+        session.add(ShopSettings(shop_id=order.shop_id, return_address="上海退货仓"))
     timers = dataclasses.replace(TIMERS, merchant=30 * H)
     case = await add_case(sessions, order, kind=CaseKind.RETURN_REFUND, reason=ReasonCode.NO_REASON, timers=timers)
     case = dataclasses.replace(case, deadlines=DeadlinePolicy(paused=pauses))

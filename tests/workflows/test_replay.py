@@ -6,7 +6,9 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from worker import RESTRICTIONS
 from workflows.callers import CallerCheck
 from workflows.case import CaseWorkflow
 
@@ -20,6 +22,11 @@ def test_there_are_histories_to_replay() -> None:
 @pytest.mark.parametrize("name", sorted(HISTORIES))
 async def test_recorded_case_histories_replay_on_the_current_code(name: str) -> None:
     history = WorkflowHistory.from_json(f"case-{name}", HISTORIES[name])
-    replayer = Replayer(workflows=[CaseWorkflow], data_converter=pydantic_data_converter, interceptors=[CallerCheck()])
+    replayer = Replayer(
+        workflows=[CaseWorkflow],
+        data_converter=pydantic_data_converter,
+        interceptors=[CallerCheck()],
+        workflow_runner=SandboxedWorkflowRunner(restrictions=RESTRICTIONS),  # as the worker runs it
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure

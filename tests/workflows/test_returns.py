@@ -16,6 +16,7 @@ from activities.adapters.payments import FakePaymentProvider
 from models.db import transaction
 from models.notification import Notification
 from models.order import Shipment, TrackingEventRow
+from models.shop_settings import ShopSettings
 from models.timeline import CaseEvent
 from rulebook.enums import (
     Action,
@@ -272,6 +273,11 @@ async def test_an_exchange_closes_when_the_replacement_is_delivered_without_movi
     assert await handle.result() == CaseStatus.RESOLVED
     resolved = await stored(sessions, case.case_id)
     assert resolved.decision is not None and resolved.decision["outcome"] == Outcome.EXCHANGE
+    # the closed case says what happened, not the grant's "send the goods back"
+    assert "请买家寄回商品" not in str(resolved.decision["rationale"])
+    assert str(resolved.decision["rationale"]).startswith("换货完成")
+    assert "寄回" in str(resolved.decision["granted_rationale"])
+    assert (await messages_to(sessions, case.case_id, Party.BUYER))[-1] == "换货商品已签收,售后完成。"
     assert (await event_types(sessions, case.case_id))[-5:] == [
         "receipt_confirmed",
         "replacement_shipped",
@@ -330,6 +336,7 @@ async def test_a_silent_merchant_grants_a_seven_day_return_as_a_return_not_as_mo
         tracking_no = new_id("SF")
         session.add(Shipment(order_id=order.order_id, carrier="SF", tracking_no=tracking_no))
         session.add(TrackingEventRow(tracking_no=tracking_no, status=TrackingStatus.DELIVERED, at=delivered_at))
+        session.add(ShopSettings(shop_id=order.shop_id, return_address=ADDRESS))  # where R-TIMEOUT's return goes
     case = await add_case(sessions, order, kind=CaseKind.RETURN_REFUND, reason=ReasonCode.NO_REASON)
     handle = await start(time_skipping_env, task_queue, case)
 
