@@ -111,16 +111,20 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         try:
             async with self._lock:
                 await self._open()
-            while not self._status.is_final:
-                await self._wait_for_move_or_deadline()
+            await self._until_closed()
             if self._decided_by_platform() and workflow.patched(OVERRIDE_PATCH):
                 await self._override_window()
+                await self._until_closed()  # an override whose money fell short waits on an agent again
         except asyncio.CancelledError:
             if not workflow.patched(ending.CANCEL_PATCH):
                 raise
             await self._close_cancelled()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status
+
+    async def _until_closed(self) -> None:
+        while not self._status.is_final:
+            await self._wait_for_move_or_deadline()
 
     @workflow.query
     def chain(self) -> ChainAnchor:
@@ -274,15 +278,16 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
     async def _override(self, ruling: agent_desk.Override) -> None:
         """The agent's ruling replaces the platform's. Money already moved stays on the ledger: a refund taken back
         is a new reversal move, more money a new refund or coupon, each capped by the order's ledger."""
-        self._overridden = True
         previous = dict(self._decision or {})
         decision = overriding.ruling(ruling.outcome, ruling.amount_cents, self._case.amount_cents, ruling.rationale)
         data = {**dataclasses.asdict(decision), "by": Role.AGENT, "previous": previous}
         events = [self._event("decision_overridden", Role.AGENT, ruling.agent_id, data)]
+        carried_out = True
         if decision.outcome == Outcome.REJECT and self._refunded_here > 0:
             receipt = await self._move_money("reversal", self._refunded_here, True, events)
             moved = "refund_reversed" if receipt.complete else f"reversal_{receipt.status}"
             events.append(self._event(moved, Role.SYSTEM, PLATFORM_ID, dataclasses.asdict(receipt)))
+            carried_out = receipt.complete
         elif decision.outcome in MONEY_KINDS:
             kind = MONEY_KINDS[decision.outcome]
             asked = decision.amount_cents - (self._refunded_here if decision.outcome == Outcome.REFUND else 0)
@@ -291,6 +296,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
                 done = "refund_executed" if kind == "refund" else "coupon_issued"
                 moved = done if receipt.complete else f"{kind}_{receipt.status}"
                 events.append(self._event(moved, Role.SYSTEM, PLATFORM_ID, dataclasses.asdict(receipt)))
+                carried_out = receipt.complete
         self._decision = {
             "outcome": decision.outcome,
             "amount_cents": decision.amount_cents,
@@ -300,9 +306,13 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
             "rationale_en": decision.rationale_en,
             "overrides": previous.get("outcome"),
         }
-        self._status = overriding.status_after(decision.outcome)
-        self._version += 1
+        if carried_out:
+            self._status = overriding.status_after(decision.outcome)
+            self._version += 1
+        else:  # the ledger or the provider fell short: never closed as done; an agent takes it from here
+            self._wait_on(CaseStatus.IN_ARBITRATION, self._case.timers.agent)
         await self._record(*events)
+        self._overridden = True  # only now: the window's wait wakes to a case already moved on
 
     # --- opening and deadlines -------------------------------------------------------------------
 

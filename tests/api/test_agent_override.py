@@ -105,3 +105,17 @@ async def test_past_the_window_the_platforms_decision_stands(
     )
 
     assert (late.status_code, error(late)["code"]) == (409, "invalid_state")
+
+
+async def test_an_override_the_ledger_cannot_pay_is_never_closed_as_done(client: AsyncClient) -> None:
+    order = await push_order(client, shipped=False)
+    case_id = (await open_case(client, order))["case_id"]  # refunded at once: nothing is left on the order
+    body = {"outcome": "partial_refund", "amount_cents": 500, "rationale": "另补偿5元"}
+
+    overridden = await client.post(f"/agent/cases/{case_id}/override", json=body, headers=AGENT)
+
+    assert overridden.status_code == 200, overridden.text
+    assert (overridden.json()["status"], overridden.json()["awaiting"]) == ("in_arbitration", "agent")
+    assert (await types(client, case_id, order.buyer))[-2:] == ["decision_overridden", "refund_refused"]
+    ruled = await act(client, case_id, AGENT, action="decide", outcome="reject", rationale="已全额退款,无需再补")
+    assert ruled.status_code == 200 and ruled.json()["status"] == "rejected", ruled.text
