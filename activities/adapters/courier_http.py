@@ -10,7 +10,7 @@
 from datetime import timedelta
 
 from activities.adapters.courier import DeliveryRecord, Interception, InterceptOutcome
-from activities.adapters.http_json import JsonService, text
+from activities.adapters.http_json import JsonService
 from activities.adapters.remedy_errors import RemedyUnavailable
 
 NAME = "courier"
@@ -23,17 +23,17 @@ class HttpCourier(JsonService):
     async def intercept(self, *, idempotency_key: str, carrier: str, tracking_no: str) -> Interception:
         answer = await self.post("interceptions", idempotency_key, {"carrier": carrier, "tracking_no": tracking_no})
         try:
-            outcome = InterceptOutcome(text(answer, "outcome", NAME))
+            outcome = InterceptOutcome(self.text(answer, "outcome"))
         except ValueError as error:
             raise RemedyUnavailable(f"the {NAME} answered an unknown interception outcome") from error
-        return Interception(text(answer, "reference", NAME), outcome)
+        return Interception(self.text(answer, "reference"), outcome)
 
     async def urge(self, *, idempotency_key: str, carrier: str, tracking_no: str) -> str:
         answer = await self.post("urges", idempotency_key, {"carrier": carrier, "tracking_no": tracking_no})
-        return text(answer, "reference", NAME)
+        return self.text(answer, "reference")
 
     async def delivery_record(self, *, idempotency_key: str, carrier: str, tracking_no: str) -> DeliveryRecord:
         body = {"carrier": carrier, "tracking_no": tracking_no}
         answer = await self.post("delivery-records", idempotency_key, body)
         photo = answer.get("photo_ref")
-        return DeliveryRecord(text(answer, "reference", NAME), photo if isinstance(photo, str) and photo else None)
+        return DeliveryRecord(self.text(answer, "reference"), photo if isinstance(photo, str) and photo else None)

@@ -15,7 +15,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from activities.adapters.fulfilment import Item, Shipped
-from activities.adapters.http_json import JsonService, text
+from activities.adapters.http_json import JsonService
 from activities.adapters.remedy_errors import RemedyUnavailable
 
 NAME = "fulfilment service"
@@ -26,14 +26,14 @@ class HttpFulfilment(JsonService):
         super().__init__(NAME, base_url, timeout=timeout, api_key=api_key)
 
     async def cancel(self, *, idempotency_key: str, order_id: str) -> str:
-        return text(await self.post("cancellations", idempotency_key, {"order_id": order_id}), "reference", NAME)
+        return self.text(await self.post("cancellations", idempotency_key, {"order_id": order_id}), "reference")
 
     async def reship(
         self, *, idempotency_key: str, order_id: str, items: list[Item], warehouse: str | None, fastest: bool
     ) -> Shipped:
         body = {"order_id": order_id, "items": [asdict(i) for i in items], "warehouse": warehouse, "fastest": fastest}
         answer = await self.post("reshipments", idempotency_key, body)
-        return Shipped(*(text(answer, f, NAME) for f in ("reference", "carrier", "tracking_no", "warehouse")))
+        return Shipped(*(self.text(answer, f) for f in ("reference", "carrier", "tracking_no", "warehouse")))
 
     async def stock(self, *, sku: str) -> dict[str, int]:
         warehouses = (await self.get(f"stock/{quote(sku, safe='')}")).get("warehouses")
@@ -45,8 +45,8 @@ class HttpFulfilment(JsonService):
         self, *, idempotency_key: str, sku: str, quantity: int, from_warehouse: str, to_warehouse: str
     ) -> str:
         body = {"sku": sku, "quantity": quantity, "from_warehouse": from_warehouse, "to_warehouse": to_warehouse}
-        return text(await self.post("transfers", idempotency_key, body), "reference", NAME)
+        return self.text(await self.post("transfers", idempotency_key, body), "reference")
 
     async def upgrade_transport(self, *, idempotency_key: str, order_id: str, tracking_no: str) -> str:
         body = {"order_id": order_id, "tracking_no": tracking_no}
-        return text(await self.post("transport-upgrades", idempotency_key, body), "reference", NAME)
+        return self.text(await self.post("transport-upgrades", idempotency_key, body), "reference")

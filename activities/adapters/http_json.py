@@ -1,8 +1,10 @@
-"""A JSON service over HTTP for the remedy adapters (fulfilment, courier): the business key as `Idempotency-Key`,
-a 4xx is a final refusal (`RemedyRefused`, with the service's message), a 5xx, 408, 425, 429, a timeout or a broken
-connection is `RemedyUnavailable`, which the activity's retry policy retries with the same key. No retry loop here.
+"""A JSON service over HTTP for the outside systems' adapters (payments, fulfilment, courier): the business key as
+`Idempotency-Key`, a 4xx is a final refusal (`RemedyRefused` by default, with the service's message), a 5xx, 408, 425,
+429, a timeout or a broken connection is "unavailable" (`RemedyUnavailable` by default), which the activity's retry
+policy retries with the same key. No retry loop here. Each adapter names its own two error types.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -17,8 +19,18 @@ RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})  # "not now" rather than "n
 class JsonService:
     """One connection pool to one service: close it with `aclose()` or `async with`."""
 
-    def __init__(self, name: str, base_url: str, *, timeout: timedelta, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        *,
+        timeout: timedelta,
+        api_key: str | None = None,
+        refused: Callable[[str], Exception] = RemedyRefused,
+        unavailable: Callable[[str], Exception] = RemedyUnavailable,
+    ) -> None:
         self.name = name
+        self._refused, self._unavailable = refused, unavailable
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.AsyncClient(
             base_url=base_url, headers=headers, timeout=httpx.Timeout(timeout.total_seconds())
@@ -49,29 +61,28 @@ class JsonService:
         try:
             response = await self._client.request(method, path, **options)
         except httpx.TimeoutException as error:
-            raise RemedyUnavailable(f"the {self.name} did not answer {method} {path} in time") from error
+            raise self._unavailable(f"the {self.name} did not answer {method} {path} in time") from error
         except httpx.TransportError as error:
-            raise RemedyUnavailable(f"the {self.name} could not be reached for {path}: {error!r}") from error
+            raise self._unavailable(f"the {self.name} could not be reached for {path}: {error!r}") from error
         if response.is_client_error and response.status_code not in RETRYABLE_CLIENT_ERRORS:
-            raise RemedyRefused(_message(response, self.name))
+            raise self._refused(_message(response, self.name))
         if not response.is_success:
-            raise RemedyUnavailable(f"the {self.name} answered {response.status_code} to {method} {path}")
+            raise self._unavailable(f"the {self.name} answered {response.status_code} to {method} {path}")
         try:
             body = response.json()
         except ValueError as error:
-            raise RemedyUnavailable(f"the {self.name} answered {response.status_code} without JSON") from error
+            raise self._unavailable(f"the {self.name} answered {response.status_code} without JSON") from error
         if not isinstance(body, dict):
-            raise RemedyUnavailable(f"the {self.name} answered {response.status_code} without a JSON object")
+            raise self._unavailable(f"the {self.name} answered {response.status_code} without a JSON object")
         return body
 
-
-def text(body: dict[str, Any], field: str, service: str) -> str:
-    """A required text field of a 2xx answer; without it the effect may still have happened, so asking again with
-    the same key (not refusing) is the safe answer."""
-    value = body.get(field)
-    if not isinstance(value, str) or not value:
-        raise RemedyUnavailable(f"the {service} answered without {field}")
-    return value
+    def text(self, body: dict[str, Any], field: str) -> str:
+        """A required text field of a 2xx answer; without it the effect may still have happened, so asking again
+        with the same key (not refusing) is the safe answer."""
+        value = body.get(field)
+        if not isinstance(value, str) or not value:
+            raise self._unavailable(f"the {self.name} answered without {field}")
+        return value
 
 
 def _message(response: httpx.Response, service: str) -> str:

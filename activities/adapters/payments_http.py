@@ -8,14 +8,10 @@ activity lets Temporal retry with the same key. There is no retry loop here: the
 
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
-import httpx
-
+from activities.adapters.http_json import JsonService
 from activities.adapters.payments import PaymentRefused
-
-# 4xx answers that mean "not now" rather than "no": retried like a 5xx.
-RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
 
 
 class PaymentUnavailable(Exception):
@@ -23,30 +19,34 @@ class PaymentUnavailable(Exception):
 
 
 class HttpPaymentProvider:
-    """A `PaymentProvider` over HTTP. Owns one connection pool: close it with `aclose()` or `async with`."""
+    """A `PaymentProvider` over HTTP (`JsonService`). Owns one connection pool: close it with `aclose()` or
+    `async with`."""
 
     def __init__(self, base_url: str, *, timeout: timedelta, api_key: str | None = None) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        # One limit for each phase (connect, write, read, pool): a stalled provider costs at most that per phase.
-        self._client = httpx.AsyncClient(
-            base_url=base_url, headers=headers, timeout=httpx.Timeout(timeout.total_seconds())
+        self._service = JsonService(
+            "provider",
+            base_url,
+            timeout=timeout,
+            api_key=api_key,
+            refused=PaymentRefused,
+            unavailable=PaymentUnavailable,
         )
 
     async def refund(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str:
-        return await self._pay("refunds", idempotency_key, {"order_id": order_id, "amount_cents": amount_cents})
+        return await self._pay("refunds", idempotency_key, order_id, amount_cents)
 
     async def issue_coupon(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str:
-        return await self._pay("coupons", idempotency_key, {"order_id": order_id, "amount_cents": amount_cents})
+        return await self._pay("coupons", idempotency_key, order_id, amount_cents)
 
     async def reverse_refund(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str:
-        return await self._pay("reversals", idempotency_key, {"order_id": order_id, "amount_cents": amount_cents})
+        return await self._pay("reversals", idempotency_key, order_id, amount_cents)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._service.aclose()
 
     @property
     def closed(self) -> bool:
-        return self._client.is_closed
+        return self._service.closed
 
     async def __aenter__(self) -> Self:
         return self
@@ -56,41 +56,8 @@ class HttpPaymentProvider:
     ) -> None:
         await self.aclose()
 
-    async def _pay(self, path: str, idempotency_key: str, body: dict[str, Any]) -> str:
-        try:
-            response = await self._client.post(path, json=body, headers={"Idempotency-Key": idempotency_key})
-        except httpx.TimeoutException as error:
-            raise PaymentUnavailable(f"the provider did not answer {path} in time ({idempotency_key})") from error
-        except httpx.TransportError as error:
-            raise PaymentUnavailable(f"the provider could not be reached for {path}: {error!r}") from error
-        if response.is_success:
-            return _reference(response)
-        if response.is_client_error and response.status_code not in RETRYABLE_CLIENT_ERRORS:
-            raise PaymentRefused(_message(response))
-        raise PaymentUnavailable(f"the provider answered {response.status_code} to {path} ({idempotency_key})")
-
-
-def _reference(response: httpx.Response) -> str:
-    """The provider's reference of a 2xx answer. A 2xx without one may still have moved money, so it is not a
-    refusal: asking again with the same key gets the payment's reference."""
-    try:
-        reference = response.json().get("reference")
-    except (ValueError, AttributeError) as error:
-        raise PaymentUnavailable(f"the provider answered {response.status_code} without a JSON object") from error
-    if not isinstance(reference, str) or not reference:
-        raise PaymentUnavailable(f"the provider answered {response.status_code} without a reference")
-    return reference
-
-
-def _message(response: httpx.Response) -> str:
-    """The provider's own words: `{"error": {"message"}}` or `{"message"}`, else the body's text."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        message = error.get("message") if isinstance(error, dict) else body.get("message")
-        if isinstance(message, str) and message:
-            return message
-    return response.text.strip()[:500] or f"the provider refused with {response.status_code}"
+    async def _pay(self, path: str, idempotency_key: str, order_id: str, amount_cents: int) -> str:
+        """The provider's reference. A 2xx without one may still have moved money, so it is not a refusal: asking
+        again with the same key gets the payment's reference."""
+        body = await self._service.post(path, idempotency_key, {"order_id": order_id, "amount_cents": amount_cents})
+        return self._service.text(body, "reference")
