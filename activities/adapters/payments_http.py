@@ -7,8 +7,6 @@ activity lets Temporal retry with the same key. There is no retry loop here: the
 """
 
 from datetime import timedelta
-from types import TracebackType
-from typing import Self
 
 from activities.adapters.http_json import JsonService
 from activities.adapters.payments import PaymentRefused
@@ -18,12 +16,11 @@ class PaymentUnavailable(Exception):
     """The provider could not be reached or did not answer properly: asking again with the same key is safe."""
 
 
-class HttpPaymentProvider:
-    """A `PaymentProvider` over HTTP (`JsonService`). Owns one connection pool: close it with `aclose()` or
-    `async with`."""
+class HttpPaymentProvider(JsonService):
+    """A `PaymentProvider` over HTTP. Owns one connection pool: close it with `aclose()` or `async with`."""
 
     def __init__(self, base_url: str, *, timeout: timedelta, api_key: str | None = None) -> None:
-        self._service = JsonService(
+        super().__init__(
             "provider",
             base_url,
             timeout=timeout,
@@ -41,23 +38,8 @@ class HttpPaymentProvider:
     async def reverse_refund(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str:
         return await self._pay("reversals", idempotency_key, order_id, amount_cents)
 
-    async def aclose(self) -> None:
-        await self._service.aclose()
-
-    @property
-    def closed(self) -> bool:
-        return self._service.closed
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
     async def _pay(self, path: str, idempotency_key: str, order_id: str, amount_cents: int) -> str:
         """The provider's reference. A 2xx without one may still have moved money, so it is not a refusal: asking
         again with the same key gets the payment's reference."""
-        body = await self._service.post(path, idempotency_key, {"order_id": order_id, "amount_cents": amount_cents})
-        return self._service.text(body, "reference")
+        body = await self.post(path, idempotency_key, {"order_id": order_id, "amount_cents": amount_cents})
+        return self.text(body, "reference")
