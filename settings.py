@@ -50,8 +50,19 @@ class Settings(BaseSettings):
     # How long a case's next task waits for the worker that cached it before any worker takes it (and replays):
     # shorter recovers faster from a dead worker, longer replays less under load.
     worker_sticky_timeout: Duration = timedelta(seconds=10)
-    evidence_dir: Path = VAR_DIR / "evidence"
     evidence_max_bytes: int = 10 * 1024 * 1024
+    # Where evidence files live (storage/): a local folder, or an S3 bucket (AWS or any S3-compatible store).
+    evidence_store: Literal["local", "s3"] = "local"
+    evidence_dir: Path = VAR_DIR / "evidence"
+    evidence_s3_bucket: str | None = None
+    evidence_s3_prefix: str = ""  # keys become `<prefix>/<case_id>/<sha256>.<ext>`
+    evidence_s3_endpoint_url: AnyHttpUrl | None = None  # unset: AWS; set for an S3-compatible store
+    evidence_s3_region: str | None = None
+    evidence_s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    # Unset: botocore's own chain (AWS_* variables, the shared credentials file, an instance or task role).
+    evidence_s3_access_key_id: SecretStr | None = None
+    evidence_s3_secret_access_key: SecretStr | None = None
+    evidence_s3_timeout: Duration = timedelta(seconds=10)  # per phase (connect, read)
     idempotency_ttl: Duration = timedelta(hours=24)
     # A request still in flight after this long died mid-way: a retry with its key takes over (and finds its effect).
     idempotency_lease: Duration = timedelta(seconds=30)
@@ -106,6 +117,16 @@ class Settings(BaseSettings):
         for service, url in (("fulfilment", self.fulfilment_url), ("courier", self.courier_url)):
             if getattr(self, service) == "http" and url is None:
                 raise ValueError(f"AFTERSALES_{service.upper()}_URL is required when AFTERSALES_{service.upper()}=http")
+        return self
+
+    @model_validator(mode="after")
+    def _bucket_for_s3(self) -> "Settings":
+        if self.evidence_store == "s3" and not self.evidence_s3_bucket:
+            raise ValueError("AFTERSALES_EVIDENCE_S3_BUCKET is required when AFTERSALES_EVIDENCE_STORE=s3")
+        if (self.evidence_s3_access_key_id is None) != (self.evidence_s3_secret_access_key is None):
+            raise ValueError(
+                "AFTERSALES_EVIDENCE_S3_ACCESS_KEY_ID and AFTERSALES_EVIDENCE_S3_SECRET_ACCESS_KEY go together"
+            )
         return self
 
     @property

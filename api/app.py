@@ -1,6 +1,7 @@
 """The FastAPI application: `create_app()` (uvicorn `api.app:create_app --factory`).
 
-One database engine and one Temporal client per process, built in the lifespan and kept on `app.state`.
+One database engine, one Temporal client and one evidence store per process, built in the lifespan and kept on
+`app.state`.
 """
 
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from temporalio.client import Client
 
 from api.body_limit import BodyLimit
 from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.evidence_store import EvidenceStore
 from api.routes import (
     agent,
     cases,
@@ -31,6 +33,7 @@ from api.services import Services
 from api.text import nul_free_parameters
 from models.db import create_engine, session_factory
 from settings import Settings, get_settings
+from storage.selection import evidence_blobs
 from worker import connect
 
 DESCRIPTION = (
@@ -47,8 +50,10 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
         engine = create_engine(settings.database_url)
         try:
             client = temporal_client or await connect(settings.temporal_address, settings.temporal_namespace)
-            app.state.services = Services(engine, session_factory(engine), client)
-            yield
+            async with evidence_blobs(settings) as blobs:
+                evidence = EvidenceStore(blobs, settings.evidence_max_bytes)
+                app.state.services = Services(engine, session_factory(engine), client, evidence)
+                yield
         finally:
             await engine.dispose()
 

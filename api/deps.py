@@ -54,8 +54,8 @@ SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
-def get_evidence_store(settings: SettingsDep) -> EvidenceStore:
-    return EvidenceStore(settings.evidence_dir, settings.evidence_max_bytes)
+def get_evidence_store(request: Request) -> EvidenceStore:
+    return services(request).evidence
 
 
 EvidenceStoreDep = Annotated[EvidenceStore, Depends(get_evidence_store)]

@@ -135,7 +135,7 @@ _MORE_RESPONSES: dict[int, str] = {
     429: "A buyer's cap is reached (`too_many_cases` on one order, `too_many_withdrawals` in 24 hours)",
     415: "The file's bytes are not an allowed type (`unsupported_media_type`)",
     500: "A stored file no longer matches its SHA-256 (`evidence_corrupted`) or is gone (`evidence_missing`)",
-    503: "Temporal is unavailable (`temporal_unavailable`); nothing was done, retry",
+    503: "Temporal or the evidence storage is unavailable (`temporal_unavailable`, `storage_unavailable`); retry",
 }
 
 

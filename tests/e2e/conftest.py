@@ -16,6 +16,7 @@ from tests.support.remedy_servers import (
     running_courier_server,
     running_fulfilment_server,
 )
+from tests.support.s3_server import KEY_ID, REGION, SECRET, create_bucket, s3_client
 
 T_MERCHANT_SECONDS = 4
 JWT_SECRET = "e2e-secret-of-at-least-thirty-two-bytes"
@@ -30,6 +31,7 @@ class Service:
     payments: PaymentServer
     fulfilment: FulfilmentServer
     courier: CourierServer
+    evidence_bucket: str  # the service keeps evidence in this bucket of `s3_endpoint`, under `evidence/`
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -61,10 +63,14 @@ async def service(
     payment_server: PaymentServer,
     fulfilment_server: FulfilmentServer,
     courier_server: CourierServer,
+    s3_endpoint: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Service]:
     directory = tmp_path_factory.mktemp("e2e")
     await migrate(owner_url, database_url)
+    bucket = f"evidence-{uuid.uuid4().hex[:12]}"
+    async with s3_client(s3_endpoint) as client:
+        await create_bucket(client, bucket)
     settings = {
         "AFTERSALES_ENV": "test",
         "AFTERSALES_JWT_SECRET": JWT_SECRET,
@@ -73,7 +79,13 @@ async def service(
         "AFTERSALES_TASK_QUEUE": f"e2e-{uuid.uuid4().hex[:8]}",
         "AFTERSALES_T_MERCHANT": f"{T_MERCHANT_SECONDS}s",
         "AFTERSALES_WORKER_STICKY_TIMEOUT": "1s",
-        "AFTERSALES_EVIDENCE_DIR": str(directory / "evidence"),
+        "AFTERSALES_EVIDENCE_STORE": "s3",  # as production runs several API processes
+        "AFTERSALES_EVIDENCE_S3_BUCKET": bucket,
+        "AFTERSALES_EVIDENCE_S3_PREFIX": "evidence",
+        "AFTERSALES_EVIDENCE_S3_ENDPOINT_URL": s3_endpoint,
+        "AFTERSALES_EVIDENCE_S3_REGION": REGION,
+        "AFTERSALES_EVIDENCE_S3_ACCESS_KEY_ID": KEY_ID,
+        "AFTERSALES_EVIDENCE_S3_SECRET_ACCESS_KEY": SECRET,
         "AFTERSALES_PAYMENTS": "http",
         "AFTERSALES_PAYMENTS_URL": payment_server.url,
         "AFTERSALES_PAYMENTS_API_KEY": PAYMENTS_API_KEY,
@@ -83,4 +95,4 @@ async def service(
         "AFTERSALES_COURIER_URL": courier_server.url,
     }
     async with running_service(directory, settings) as running:
-        yield Service(running.base_url, dev_server, running, payment_server, fulfilment_server, courier_server)
+        yield Service(running.base_url, dev_server, running, payment_server, fulfilment_server, courier_server, bucket)
