@@ -98,6 +98,16 @@ class Settings(BaseSettings):
     extension_max: Duration = EXTENSION_MAX  # the most time one `extend` may add
     paused_days: PausedDays = ()  # days buyer- and merchant-facing waits do not count (e.g. the 春节 logistics stop)
 
+    # Observability (README "Observability"). The worker serves Prometheus's GET /metrics on this host:port (unset:
+    # none; give each worker on a machine its own port); the API always serves its own on its port.
+    worker_metrics_address: str | None = None
+    tracing: Literal["off", "console", "otlp"] = "off"  # where OpenTelemetry spans go
+    # The collector's OTLP/HTTP traces URL (e.g. http://127.0.0.1:4318/v1/traces); unset: OTEL_EXPORTER_OTLP_* or
+    # the exporter's default.
+    otel_endpoint: AnyHttpUrl | None = None
+    log_format: Literal["json", "text"] | None = None  # unset: json in production, readable text elsewhere
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
     @model_validator(mode="after")
     def _secret_outside_development(self) -> "Settings":
         if self.jwt_secret is None:
@@ -128,6 +138,10 @@ class Settings(BaseSettings):
                 "AFTERSALES_EVIDENCE_S3_ACCESS_KEY_ID and AFTERSALES_EVIDENCE_S3_SECRET_ACCESS_KEY go together"
             )
         return self
+
+    @property
+    def logs_as_json(self) -> bool:
+        return self.log_format == "json" if self.log_format else self.env == "production"
 
     @property
     def secret(self) -> str:

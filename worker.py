@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import (
@@ -21,6 +22,7 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -30,6 +32,7 @@ from activities.adapters.payments import PaymentProvider
 from activities.adapters.remedy_selection import FakeRemediesRefused, courier_service, fulfilment_service
 from activities.adapters.selection import FakePaymentsRefused, payment_provider
 from activities.closing import CaseCloser
+from activities.counters import CaseCounters
 from activities.facts import FactsActivities
 from activities.order_locks import OrderLocks
 from activities.payments import MoneyActivities
@@ -41,6 +44,8 @@ from rulebook.deadlines import DeadlinePolicy
 from rulebook.facts import Thresholds
 from rulebook.timers import Timers
 from settings import Settings, get_settings
+from telemetry import logs, tracing
+from telemetry.runtime import temporal_runtime
 from workflows.callers import CallerCheck, CallerHeader
 from workflows.case import CaseWorkflow
 from workflows.ending import RECONCILE_SCHEDULE_ID, ReconcileRequest
@@ -49,8 +54,9 @@ from workflows.reconcile import ReconcileWorkflow
 from workflows.scans import SCAN_SCHEDULE_ID, ScanWorkflow
 
 WORKFLOWS = [CaseWorkflow, ScanWorkflow, ReconcileWorkflow]
-# Pure, deterministic modules are loaded once rather than re-imported into every workflow's sandbox.
-RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("rulebook", "workflows.messages")
+# Pure, deterministic modules are loaded once rather than re-imported into every workflow's sandbox; so is
+# OpenTelemetry, which the tracing interceptor uses inside workflows.
+RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("rulebook", "workflows.messages", "opentelemetry")
 
 
 def build_worker(
@@ -69,10 +75,11 @@ def build_worker(
     settings); without `fulfilment` and `courier`, the fakes (tests)."""
     scans = ScanActivities(sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines)
     closer = CaseCloser(sessions, client)
+    counters = CaseCounters((client.service_client.config.runtime or Runtime.default()).metric_meter)
     activities: list[Callable[..., Any]] = [
-        CaseRecorder(sessions).record_step,
+        CaseRecorder(sessions, counters).record_step,
         FactsActivities(sessions).load_case_facts,
-        MoneyActivities(sessions, provider).move_money,
+        MoneyActivities(sessions, provider, counters).move_money,
         RemedyActivities(sessions, fulfilment or FakeFulfilment(), courier or FakeCourier()).carry_out,
         closer.close_cancelled,
         closer.repair_orphans,
@@ -92,10 +99,17 @@ def build_worker(
     )
 
 
-async def connect(address: str, namespace: str) -> Client:
-    """The service's own client (API and worker): its commands carry their caller in a header."""
+async def connect(
+    address: str, namespace: str, *, runtime: Runtime | None = None, tracer_provider: TracerProvider | None = None
+) -> Client:
+    """The service's own client (API and worker): its commands carry their caller in a header, and the trace
+    they belong to when tracing is on; a worker's runtime serves its metrics."""
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter, interceptors=[CallerHeader()]
+        address,
+        namespace=namespace,
+        data_converter=pydantic_data_converter,
+        interceptors=[CallerHeader(), *tracing.temporal_interceptors(tracer_provider)],
+        runtime=runtime,
     )
 
 
@@ -139,8 +153,8 @@ async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) 
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     settings = get_settings()
+    logs.configure(settings, "worker")
     async with (  # first: a worker that cannot pay, ship or reach the courier never starts
         payment_provider(settings) as provider,
         fulfilment_service(settings) as fulfilment,
@@ -153,7 +167,11 @@ async def serve(
     settings: Settings, provider: PaymentProvider, fulfilment: Fulfilment | None = None, courier: Courier | None = None
 ) -> None:
     engine = create_engine(settings.database_url)
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    tracer_provider = tracing.tracer_provider(settings, "aftersales-worker")
+    runtime = temporal_runtime(settings.worker_metrics_address)
+    client = await connect(
+        settings.temporal_address, settings.temporal_namespace, runtime=runtime, tracer_provider=tracer_provider
+    )
     sessions = session_factory(engine)
     worker = build_worker(
         client,
@@ -172,12 +190,18 @@ async def serve(
     reconcile = reconcile_schedule(settings.task_queue, settings.reconcile_every)
     await ensure_schedule(client, RECONCILE_SCHEDULE_ID, reconcile)
     logging.info(
-        "worker on task queue %r at %s, payments: %s", settings.task_queue, settings.temporal_address, settings.payments
+        "worker on task queue %r at %s, payments: %s, metrics: %s",
+        settings.task_queue,
+        settings.temporal_address,
+        settings.payments,
+        f"http://{settings.worker_metrics_address}/metrics" if settings.worker_metrics_address else "off",
     )
     try:
         await worker.run()
     finally:
         await engine.dispose()
+        if tracer_provider is not None:
+            tracer_provider.shutdown()
 
 
 if __name__ == "__main__":

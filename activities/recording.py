@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.counters import CaseCounters
 from activities.notices import notices_for
 from models.case import Case
 from models.db import transaction
@@ -23,14 +24,16 @@ from workflows.messages import PLATFORM_ID, CaseShipment, EventDraft, StepRecord
 
 
 class CaseRecorder:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], counters: CaseCounters | None = None) -> None:
         self._sessions = sessions
+        self._counters = counters or CaseCounters()
 
     @activity.defn
     async def record_step(self, step: StepRecord) -> list[str]:
         """Stores the step; answers the hashes of its events, which the workflow keeps as the chain's anchor in
         Temporal's own record of the case, out of this database's reach."""
         hashes: list[str] = []
+        appended: list[CaseEvent] = []
         async with transaction(self._sessions) as session:
             case = await session.get(Case, step.case_id, with_for_update=True)
             if case is None:
@@ -49,6 +52,7 @@ class CaseRecorder:
                 event = append(session, case, seq, draft)
                 await _file_system_evidence(session, case, event)
                 hashes.append(event.hash)
+                appended.append(event)
             for shipment in step.shipments:
                 await _register(session, case, shipment)
             p = step.projection
@@ -57,6 +61,8 @@ class CaseRecorder:
             case.urgent = p.urgent
             case.open_key = None if p.status.is_final else case.open_key
             session.add(case)
+            kind = case.kind
+        self._counters.recorded(kind, appended)
         return hashes
 
 

@@ -9,11 +9,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from api.body_limit import BodyLimit
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.evidence_store import EvidenceStore
+from api.observability import observe
 from api.routes import (
     agent,
     cases,
@@ -34,6 +36,8 @@ from api.text import nul_free_parameters
 from models.db import create_engine, session_factory
 from settings import Settings, get_settings
 from storage.selection import evidence_blobs
+from telemetry import logs, tracing
+from telemetry.runtime import temporal_runtime
 from worker import connect
 
 DESCRIPTION = (
@@ -42,20 +46,36 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings | None = None, *, temporal_client: Client | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(
+    settings: Settings | None = None,
+    *,
+    temporal_client: Client | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """Without `settings` (uvicorn's factory), the environment's, and this process's logging set up from them."""
+    if settings is None:
+        settings = get_settings()
+        logs.configure(settings, "api")
+    tracer_provider = tracer_provider or tracing.tracer_provider(settings, "aftersales-api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         try:
-            client = temporal_client or await connect(settings.temporal_address, settings.temporal_namespace)
+            client = temporal_client or await connect(
+                settings.temporal_address,
+                settings.temporal_namespace,
+                runtime=temporal_runtime(),
+                tracer_provider=tracer_provider,
+            )
             async with evidence_blobs(settings) as blobs:
                 evidence = EvidenceStore(blobs, settings.evidence_max_bytes)
                 app.state.services = Services(engine, session_factory(engine), client, evidence)
                 yield
         finally:
             await engine.dispose()
+            if tracer_provider is not None:
+                tracer_provider.force_flush()
 
     app = FastAPIOffline(  # /docs and /redoc with their assets from the package: no CDN
         title="After-sales cases",
@@ -68,6 +88,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     app.state.settings = settings
     app.add_middleware(BodyLimit, file_max_bytes=settings.evidence_max_bytes)
     install_error_handlers(app)
+    observe(app, tracer_provider)
     routers = (
         order_checks,
         orders,

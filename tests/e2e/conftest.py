@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 
-from devtools.stack import RunningService, running_service
+from devtools.stack import RunningService, free_port, running_service
 from tests.support.db import migrate
 from tests.support.payment_server import PaymentServer, running_payment_server
 from tests.support.remedy_servers import (
@@ -93,6 +93,7 @@ async def service(
         "AFTERSALES_FULFILMENT_URL": fulfilment_server.url,
         "AFTERSALES_COURIER": "http",
         "AFTERSALES_COURIER_URL": courier_server.url,
+        "AFTERSALES_WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
     }
     async with running_service(directory, settings) as running:
         yield Service(running.base_url, dev_server, running, payment_server, fulfilment_server, courier_server, bucket)
