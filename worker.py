@@ -44,7 +44,7 @@ from settings import Settings, get_settings
 from workflows.callers import CallerCheck, CallerHeader
 from workflows.case import CaseWorkflow
 from workflows.ending import RECONCILE_SCHEDULE_ID, ReconcileRequest
-from workflows.messages import ScanRequest
+from workflows.messages import HISTORY_EVENTS_LIMIT, ScanRequest
 from workflows.reconcile import ReconcileWorkflow
 from workflows.scans import SCAN_SCHEDULE_ID, ScanWorkflow
 
@@ -64,10 +64,13 @@ def build_worker(
     deadlines: DeadlinePolicy | None = None,
     fulfilment: Fulfilment | None = None,
     courier: Courier | None = None,
+    history_events_limit: int = HISTORY_EVENTS_LIMIT,
 ) -> Worker:
-    """`timers`, `thresholds` and `deadlines` are what the exception scan opens its cases with (the API's come from
-    settings); without `fulfilment` and `courier`, the fakes (tests)."""
-    scans = ScanActivities(sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines)
+    """`timers`, `thresholds`, `deadlines` and `history_events_limit` are what the exception scan opens its cases with
+    (the API's come from settings); without `fulfilment` and `courier`, the fakes (tests)."""
+    scans = ScanActivities(
+        sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines, history_events_limit
+    )
     closer = CaseCloser(sessions, client)
     activities: list[Callable[..., Any]] = [
         CaseRecorder(sessions).record_step,
@@ -166,6 +169,7 @@ async def serve(
         settings.case_deadlines(),
         fulfilment,
         courier,
+        settings.history_events_limit,
     )
     if settings.scans:
         await ensure_scan_schedule(client, settings.task_queue, settings.t_missed)
