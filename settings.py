@@ -5,13 +5,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BeforeValidator, SecretStr, model_validator
+from pydantic import AnyHttpUrl, BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rulebook.business_calendar import Pause, parse_paused_days
 from rulebook.deadlines import EXTENSION_MAX, DeadlinePolicy
 from rulebook.facts import Thresholds
 from rulebook.timers import DEFAULTS, TimerId, Timers, parse_duration
+from workflows.messages import HISTORY_EVENTS_LIMIT
 
 ROOT = Path(__file__).resolve().parent
 VAR_DIR = ROOT / "var"
@@ -97,6 +98,8 @@ class Settings(BaseSettings):
     override_window: Duration = timedelta(hours=72)  # an agent may override an automated decision this long after
     extension_max: Duration = EXTENSION_MAX  # the most time one `extend` may add
     paused_days: PausedDays = ()  # days buyer- and merchant-facing waits do not count (e.g. the 春节 logistics stop)
+    # A case's workflow run continues as new with its state past this many history events (workflows/continuation.py)
+    history_events_limit: Annotated[int, Field(ge=50)] = HISTORY_EVENTS_LIMIT
 
     # Observability (README "Observability"). The worker serves Prometheus's GET /metrics on this host:port (unset:
     # none; give each worker on a machine its own port); the API always serves its own on its port.

@@ -49,7 +49,7 @@ from telemetry.runtime import temporal_runtime
 from workflows.callers import CallerCheck, CallerHeader
 from workflows.case import CaseWorkflow
 from workflows.ending import RECONCILE_SCHEDULE_ID, ReconcileRequest
-from workflows.messages import ScanRequest
+from workflows.messages import HISTORY_EVENTS_LIMIT, ScanRequest
 from workflows.reconcile import ReconcileWorkflow
 from workflows.scans import SCAN_SCHEDULE_ID, ScanWorkflow
 
@@ -70,10 +70,13 @@ def build_worker(
     deadlines: DeadlinePolicy | None = None,
     fulfilment: Fulfilment | None = None,
     courier: Courier | None = None,
+    history_events_limit: int = HISTORY_EVENTS_LIMIT,
 ) -> Worker:
-    """`timers`, `thresholds` and `deadlines` are what the exception scan opens its cases with (the API's come from
-    settings); without `fulfilment` and `courier`, the fakes (tests)."""
-    scans = ScanActivities(sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines)
+    """`timers`, `thresholds`, `deadlines` and `history_events_limit` are what the exception scan opens its cases with
+    (the API's come from settings); without `fulfilment` and `courier`, the fakes (tests)."""
+    scans = ScanActivities(
+        sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines, history_events_limit
+    )
     closer = CaseCloser(sessions, client)
     counters = CaseCounters((client.service_client.config.runtime or Runtime.default()).metric_meter)
     activities: list[Callable[..., Any]] = [
@@ -184,6 +187,7 @@ async def serve(
         settings.case_deadlines(),
         fulfilment,
         courier,
+        settings.history_events_limit,
     )
     if settings.scans:
         await ensure_scan_schedule(client, settings.task_queue, settings.t_missed)
