@@ -118,7 +118,8 @@ async def patient_service(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[RunningService]:
     """The service again, with merchants given an hour: for tests that fire many requests at one case and must find
-    it still waiting on the merchant when they are done (`service` lets its deadline run out in seconds)."""
+    it still waiting on the merchant when they are done (`service` lets its deadline run out in seconds); and the
+    worker's sticky timeout at its production default, as those tests measure the service, not a recovery."""
     directory = tmp_path_factory.mktemp("e2e-patient")
     await migrate(owner_url, database_url)
     settings = service_settings(
@@ -129,5 +130,6 @@ async def patient_service(
         fulfilment=fulfilment_server,
         courier=courier_server,
     )
-    async with running_service(directory, {**settings, "AFTERSALES_T_MERCHANT": "1h"}) as running:
+    patient = {**settings, "AFTERSALES_T_MERCHANT": "1h", "AFTERSALES_WORKER_STICKY_TIMEOUT": "10s"}
+    async with running_service(directory, patient) as running:
         yield running
