@@ -88,6 +88,13 @@ StaffDep = Annotated[Caller, Depends(role_in(Role.MERCHANT, Role.AGENT))]
 PartyDep = Annotated[Caller, Depends(role_in(Role.BUYER, Role.MERCHANT, Role.AGENT))]  # the case's people
 
 
+async def release_connection(session: AsyncSession) -> None:
+    """Ends the request's transaction before it waits on Temporal, so its database connection goes back to the pool
+    meanwhile: commands queued on one busy case would otherwise hold the whole pool, and the requests behind them
+    time out waiting for a connection (500)."""
+    await session.commit()
+
+
 async def get_visible_case(case_id: str, caller: CallerDep, session: SessionDep) -> Case:
     """The case if the caller may see it; otherwise 404, exactly as if it did not exist."""
     case = (await session.exec(visible_cases(select(Case), caller).where(Case.case_id == case_id))).first()

@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -55,6 +56,35 @@ async def courier_server() -> AsyncIterator[CourierServer]:
         yield server
 
 
+def service_settings(
+    directory: Path,
+    *,
+    database_url: str,
+    temporal_address: str,
+    payments: PaymentServer,
+    fulfilment: FulfilmentServer,
+    courier: CourierServer,
+) -> dict[str, str]:
+    """The environment of the worker and the API: the loopback outside systems, a task queue of their own."""
+    return {
+        "AFTERSALES_ENV": "test",
+        "AFTERSALES_JWT_SECRET": JWT_SECRET,
+        "AFTERSALES_DATABASE_URL": database_url,
+        "AFTERSALES_TEMPORAL_ADDRESS": temporal_address,
+        "AFTERSALES_TASK_QUEUE": f"e2e-{uuid.uuid4().hex[:8]}",
+        "AFTERSALES_T_MERCHANT": f"{T_MERCHANT_SECONDS}s",
+        "AFTERSALES_WORKER_STICKY_TIMEOUT": "1s",
+        "AFTERSALES_EVIDENCE_DIR": str(directory / "evidence"),
+        "AFTERSALES_PAYMENTS": "http",
+        "AFTERSALES_PAYMENTS_URL": payments.url,
+        "AFTERSALES_PAYMENTS_API_KEY": PAYMENTS_API_KEY,
+        "AFTERSALES_FULFILMENT": "http",
+        "AFTERSALES_FULFILMENT_URL": fulfilment.url,
+        "AFTERSALES_COURIER": "http",
+        "AFTERSALES_COURIER_URL": courier.url,
+    }
+
+
 @pytest_asyncio.fixture(scope="session")
 async def service(
     dev_server: str,
@@ -71,14 +101,15 @@ async def service(
     bucket = f"evidence-{uuid.uuid4().hex[:12]}"
     async with s3_client(s3_endpoint) as client:
         await create_bucket(client, bucket)
-    settings = {
-        "AFTERSALES_ENV": "test",
-        "AFTERSALES_JWT_SECRET": JWT_SECRET,
-        "AFTERSALES_DATABASE_URL": database_url,
-        "AFTERSALES_TEMPORAL_ADDRESS": dev_server,
-        "AFTERSALES_TASK_QUEUE": f"e2e-{uuid.uuid4().hex[:8]}",
-        "AFTERSALES_T_MERCHANT": f"{T_MERCHANT_SECONDS}s",
-        "AFTERSALES_WORKER_STICKY_TIMEOUT": "1s",
+    settings = service_settings(
+        directory,
+        database_url=database_url,
+        temporal_address=dev_server,
+        payments=payment_server,
+        fulfilment=fulfilment_server,
+        courier=courier_server,
+    )
+    settings |= {
         "AFTERSALES_EVIDENCE_STORE": "s3",  # as production runs several API processes
         "AFTERSALES_EVIDENCE_S3_BUCKET": bucket,
         "AFTERSALES_EVIDENCE_S3_PREFIX": "evidence",
@@ -86,14 +117,35 @@ async def service(
         "AFTERSALES_EVIDENCE_S3_REGION": REGION,
         "AFTERSALES_EVIDENCE_S3_ACCESS_KEY_ID": KEY_ID,
         "AFTERSALES_EVIDENCE_S3_SECRET_ACCESS_KEY": SECRET,
-        "AFTERSALES_PAYMENTS": "http",
-        "AFTERSALES_PAYMENTS_URL": payment_server.url,
-        "AFTERSALES_PAYMENTS_API_KEY": PAYMENTS_API_KEY,
-        "AFTERSALES_FULFILMENT": "http",
-        "AFTERSALES_FULFILMENT_URL": fulfilment_server.url,
-        "AFTERSALES_COURIER": "http",
-        "AFTERSALES_COURIER_URL": courier_server.url,
         "AFTERSALES_WORKER_METRICS_ADDRESS": f"127.0.0.1:{free_port()}",
     }
     async with running_service(directory, settings) as running:
         yield Service(running.base_url, dev_server, running, payment_server, fulfilment_server, courier_server, bucket)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def patient_service(
+    dev_server: str,
+    database_url: str,
+    owner_url: str,
+    payment_server: PaymentServer,
+    fulfilment_server: FulfilmentServer,
+    courier_server: CourierServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[RunningService]:
+    """The service again, with merchants given an hour: for tests that fire many requests at one case and must find
+    it still waiting on the merchant when they are done (`service` lets its deadline run out in seconds); and the
+    worker's sticky timeout at its production default, as those tests measure the service, not a recovery."""
+    directory = tmp_path_factory.mktemp("e2e-patient")
+    await migrate(owner_url, database_url)
+    settings = service_settings(
+        directory,
+        database_url=database_url,
+        temporal_address=dev_server,
+        payments=payment_server,
+        fulfilment=fulfilment_server,
+        courier=courier_server,
+    )
+    patient = {**settings, "AFTERSALES_T_MERCHANT": "1h", "AFTERSALES_WORKER_STICKY_TIMEOUT": "10s"}
+    async with running_service(directory, patient) as running:
+        yield running
