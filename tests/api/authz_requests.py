@@ -24,7 +24,7 @@ from tests.api.authz_world import (
 from tests.api.evidence_helpers import png
 from tests.api.helpers import new_id, order_body
 
-PUBLIC_PAGES = ("/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+PUBLIC_PAGES = ("/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
 Prepare = Callable[[AsyncClient, People, Objects, str], Awaitable[Objects]]
 
 
