@@ -5,7 +5,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BeforeValidator, SecretStr, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BeforeValidator,
+    Field,
+    FilePath,
+    NonNegativeInt,
+    PositiveInt,
+    SecretStr,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rulebook.business_calendar import Pause, parse_paused_days
@@ -46,7 +55,24 @@ class Settings(BaseSettings):
     database_service_role: str | None = None
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # TLS to Temporal (temporal_options.py): unset, it is on when a TLS file, a server name or an API key is given;
+    # true also without them (the system's roots); false never. Client certificate and key for mutual TLS, the
+    # server's CA where the system does not trust it, the name on its certificate where it differs from the address.
+    temporal_tls: bool | None = None
+    temporal_tls_cert: FilePath | None = None
+    temporal_tls_key: FilePath | None = None
+    temporal_tls_ca: FilePath | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: SecretStr | None = None  # e.g. Temporal Cloud's, sent as `Authorization: Bearer …`
     task_queue: str = "aftersales"
+    # What one worker takes on at once (temporal_options.WorkerTuning). The sticky cache is bounded so a worker's
+    # memory stays flat however many cases wait; an evicted case replays its history when it next moves.
+    worker_max_concurrent_workflow_tasks: PositiveInt = 100
+    worker_max_concurrent_activities: PositiveInt = 100
+    worker_max_concurrent_local_activities: PositiveInt = 100
+    worker_workflow_task_pollers: Annotated[int, Field(ge=2)] = 5  # one sticky, one shared at least
+    worker_activity_task_pollers: PositiveInt = 5
+    worker_max_cached_workflows: NonNegativeInt = 1000
     # How long a case's next task waits for the worker that cached it before any worker takes it (and replays):
     # shorter recovers faster from a dead worker, longer replays less under load.
     worker_sticky_timeout: Duration = timedelta(seconds=10)
@@ -106,6 +132,15 @@ class Settings(BaseSettings):
         for service, url in (("fulfilment", self.fulfilment_url), ("courier", self.courier_url)):
             if getattr(self, service) == "http" and url is None:
                 raise ValueError(f"AFTERSALES_{service.upper()}_URL is required when AFTERSALES_{service.upper()}=http")
+        return self
+
+    @model_validator(mode="after")
+    def _temporal_tls_consistent(self) -> "Settings":
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError("AFTERSALES_TEMPORAL_TLS_CERT and AFTERSALES_TEMPORAL_TLS_KEY go together")
+        files = (self.temporal_tls_cert, self.temporal_tls_ca, self.temporal_tls_server_name)
+        if self.temporal_tls is False and any(f is not None for f in files):
+            raise ValueError("AFTERSALES_TEMPORAL_TLS=false with TLS files or a server name: drop one or the other")
         return self
 
     @property

@@ -41,6 +41,7 @@ from rulebook.deadlines import DeadlinePolicy
 from rulebook.facts import Thresholds
 from rulebook.timers import Timers
 from settings import Settings, get_settings
+from temporal_options import TemporalTarget, WorkerTuning, connect_args, worker_args
 from workflows.callers import CallerCheck, CallerHeader
 from workflows.case import CaseWorkflow
 from workflows.ending import RECONCILE_SCHEDULE_ID, ReconcileRequest
@@ -58,15 +59,16 @@ def build_worker(
     sessions: async_sessionmaker[AsyncSession],
     provider: PaymentProvider,
     task_queue: str,
-    sticky_timeout: timedelta = timedelta(seconds=10),
+    tuning: WorkerTuning | None = None,
     timers: Timers | None = None,
     thresholds: Thresholds | None = None,
     deadlines: DeadlinePolicy | None = None,
     fulfilment: Fulfilment | None = None,
     courier: Courier | None = None,
 ) -> Worker:
-    """`timers`, `thresholds` and `deadlines` are what the exception scan opens its cases with (the API's come from
-    settings); without `fulfilment` and `courier`, the fakes (tests)."""
+    """`tuning` is how much it takes on at once (settings `AFTERSALES_WORKER_…`); `timers`, `thresholds` and
+    `deadlines` are what the exception scan opens its cases with (the API's come from settings); without
+    `fulfilment` and `courier`, the fakes (tests)."""
     scans = ScanActivities(sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines)
     closer = CaseCloser(sessions, client)
     activities: list[Callable[..., Any]] = [
@@ -88,14 +90,14 @@ def build_worker(
         activities=activities,
         workflow_runner=SandboxedWorkflowRunner(restrictions=RESTRICTIONS),
         interceptors=[CallerCheck()],
-        sticky_queue_schedule_to_start_timeout=sticky_timeout,
+        **worker_args(tuning or WorkerTuning()),
     )
 
 
-async def connect(address: str, namespace: str) -> Client:
+async def connect(target: TemporalTarget) -> Client:
     """The service's own client (API and worker): its commands carry their caller in a header."""
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter, interceptors=[CallerHeader()]
+        **connect_args(target), data_converter=pydantic_data_converter, interceptors=[CallerHeader()]
     )
 
 
@@ -153,14 +155,14 @@ async def serve(
     settings: Settings, provider: PaymentProvider, fulfilment: Fulfilment | None = None, courier: Courier | None = None
 ) -> None:
     engine = create_engine(settings.database_url)
-    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    client = await connect(TemporalTarget.of(settings))
     sessions = session_factory(engine)
     worker = build_worker(
         client,
         sessions,
         provider,
         settings.task_queue,
-        settings.worker_sticky_timeout,
+        WorkerTuning.of(settings),
         settings.case_timers(),
         settings.case_thresholds(),
         settings.case_deadlines(),

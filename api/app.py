@@ -31,6 +31,7 @@ from api.services import Services
 from api.text import nul_free_parameters
 from models.db import create_engine, session_factory
 from settings import Settings, get_settings
+from temporal_options import TemporalTarget
 from worker import connect
 
 DESCRIPTION = (
@@ -46,7 +47,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         try:
-            client = temporal_client or await connect(settings.temporal_address, settings.temporal_namespace)
+            client = temporal_client or await connect(TemporalTarget.of(settings))
             app.state.services = Services(engine, session_factory(engine), client)
             yield
         finally:
