@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -30,6 +31,29 @@ class Service:
     payments: PaymentServer
     fulfilment: FulfilmentServer
     courier: CourierServer
+
+
+def service_settings(
+    database_url: str, directory: Path, payments_url: str, fulfilment_url: str, courier_url: str, **more: str
+) -> dict[str, str]:
+    """What the e2e tests run the service with (on its own task queue, with evidence in `directory`), and `more`."""
+    return {
+        "AFTERSALES_ENV": "test",
+        "AFTERSALES_JWT_SECRET": JWT_SECRET,
+        "AFTERSALES_DATABASE_URL": database_url,
+        "AFTERSALES_TASK_QUEUE": f"e2e-{uuid.uuid4().hex[:8]}",
+        "AFTERSALES_T_MERCHANT": f"{T_MERCHANT_SECONDS}s",
+        "AFTERSALES_WORKER_STICKY_TIMEOUT": "1s",
+        "AFTERSALES_EVIDENCE_DIR": str(directory / "evidence"),
+        "AFTERSALES_PAYMENTS": "http",
+        "AFTERSALES_PAYMENTS_URL": payments_url,
+        "AFTERSALES_PAYMENTS_API_KEY": PAYMENTS_API_KEY,
+        "AFTERSALES_FULFILMENT": "http",
+        "AFTERSALES_FULFILMENT_URL": fulfilment_url,
+        "AFTERSALES_COURIER": "http",
+        "AFTERSALES_COURIER_URL": courier_url,
+        **more,
+    }
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -65,22 +89,7 @@ async def service(
 ) -> AsyncIterator[Service]:
     directory = tmp_path_factory.mktemp("e2e")
     await migrate(owner_url, database_url)
-    settings = {
-        "AFTERSALES_ENV": "test",
-        "AFTERSALES_JWT_SECRET": JWT_SECRET,
-        "AFTERSALES_DATABASE_URL": database_url,
-        "AFTERSALES_TEMPORAL_ADDRESS": dev_server,
-        "AFTERSALES_TASK_QUEUE": f"e2e-{uuid.uuid4().hex[:8]}",
-        "AFTERSALES_T_MERCHANT": f"{T_MERCHANT_SECONDS}s",
-        "AFTERSALES_WORKER_STICKY_TIMEOUT": "1s",
-        "AFTERSALES_EVIDENCE_DIR": str(directory / "evidence"),
-        "AFTERSALES_PAYMENTS": "http",
-        "AFTERSALES_PAYMENTS_URL": payment_server.url,
-        "AFTERSALES_PAYMENTS_API_KEY": PAYMENTS_API_KEY,
-        "AFTERSALES_FULFILMENT": "http",
-        "AFTERSALES_FULFILMENT_URL": fulfilment_server.url,
-        "AFTERSALES_COURIER": "http",
-        "AFTERSALES_COURIER_URL": courier_server.url,
-    }
+    outside = (payment_server.url, fulfilment_server.url, courier_server.url)
+    settings = service_settings(database_url, directory, *outside, AFTERSALES_TEMPORAL_ADDRESS=dev_server)
     async with running_service(directory, settings) as running:
         yield Service(running.base_url, dev_server, running, payment_server, fulfilment_server, courier_server)
