@@ -64,7 +64,8 @@ def connect_args(target: TemporalTarget) -> ConnectArgs:
 
 
 def _tls(target: TemporalTarget) -> bool | TLSConfig | None:
-    given = any(f is not None for f in (target.client_cert, target.client_key, target.server_ca)) or target.server_name
+    files = (target.client_cert, target.client_key, target.server_ca)
+    given = any(f is not None for f in files) or target.server_name is not None
     if target.tls is False or not given:
         return target.tls  # False; True: the system's roots; None: the SDK turns TLS on for an API key
     return TLSConfig(

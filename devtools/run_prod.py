@@ -2,7 +2,7 @@
 
 PostgreSQL first: the two roles (`devtools.pg_roles`, as the administrator of PG_DSN), then the migrations once, as
 the owner, granting the service role what it needs. Then a Temporal dev server (or, with `--cluster`, the cluster
-the AFTERSALES_TEMPORAL_* settings name), N workers and M API processes on consecutive ports, all connecting as the
+the AFTERSALES_TEMPORAL_* settings name), the workers and the API processes (on consecutive ports), all as the
 service role. If one of them dies, the others are stopped too.
 """
 
