@@ -154,7 +154,9 @@ async def main() -> None:
 async def serve(
     settings: Settings, provider: PaymentProvider, fulfilment: Fulfilment | None = None, courier: Courier | None = None
 ) -> None:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+    )
     client = await connect(TemporalTarget.of(settings))
     sessions = session_factory(engine)
     worker = build_worker(

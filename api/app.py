@@ -45,7 +45,9 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(
+            settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+        )
         try:
             client = temporal_client or await connect(TemporalTarget.of(settings))
             app.state.services = Services(engine, session_factory(engine), client)

@@ -9,6 +9,7 @@ service role. If one of them dies, the others are stopped too.
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Mapping
@@ -90,7 +91,13 @@ async def serve(args: argparse.Namespace) -> int:
         return 1
     database_url = await prepare_database(args.pg_dsn)
     STATE_DIR.mkdir(parents=True, exist_ok=True)
-    settings = {"AFTERSALES_DATABASE_URL": database_url, "AFTERSALES_SCANS": str(get_settings().scans).lower()}
+    settings = {
+        "AFTERSALES_DATABASE_URL": database_url,
+        "AFTERSALES_SCANS": str(get_settings().scans).lower(),
+        # two APIs and two workers × (5 + 10) connections stay well under a default PostgreSQL's 100
+        "AFTERSALES_DATABASE_POOL_SIZE": str(os.environ.get("AFTERSALES_DATABASE_POOL_SIZE", 5)),
+        "AFTERSALES_DATABASE_MAX_OVERFLOW": str(os.environ.get("AFTERSALES_DATABASE_MAX_OVERFLOW", 10)),
+    }
     async with running_fleet(
         STATE_DIR,
         settings,
