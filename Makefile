@@ -14,12 +14,13 @@ PG_URL ?= $(subst postgresql://,postgresql+asyncpg://,$(PG_DSN))
 PG_OWNER_URL ?= $(subst postgres@,aftersales_owner@,$(PG_URL))
 PG_SERVICE_URL ?= $(subst postgres@,aftersales_service@,$(PG_URL))
 # mypy --strict on the application packages that exist so far
-TYPED := $(wildcard rulebook models workflows activities api storage devtools telemetry settings.py worker.py)
+TYPED := $(wildcard rulebook models workflows activities api storage devtools telemetry settings.py temporal_options.py worker.py)
 
-.PHONY: help venv dev test lint typecheck pytest pytest-sqlite pytest-postgres browser clean-var
+.PHONY: help venv dev prod-local test lint typecheck pytest pytest-sqlite pytest-postgres browser clean-var
 
 help:
 	@echo "make dev        run Temporal dev server (UI http://127.0.0.1:8233), worker and API (http://127.0.0.1:8000/docs)"
+	@echo "make prod-local the production shape: 2 APIs (:8000, :8001), 2 workers, Temporal dev server, PostgreSQL (PG_DSN)"
 	@echo "make test       ruff, mypy --strict, pytest on SQLite and side by side on PostgreSQL (if 127.0.0.1:5432 answers)"
 	@echo "make lint       ruff check + ruff format --check"
 	@echo "make browser    install Debian's chromium and a CJK font for the browser tests (where apt-get works)"
@@ -34,6 +35,11 @@ $(STAMP): pyproject.toml
 
 dev: venv
 	$(PY) -m devtools.run_dev
+
+# The production shape on one machine: roles and migrations once (as the owner), then a Temporal dev server, 2 API
+# processes and 2 workers as the service role (devtools/run_prod.py: PROD_ARGS='--help' for more or fewer, a cluster).
+prod-local: venv
+	$(PY) -m devtools.run_prod --pg-dsn '$(PG_DSN)' $(PROD_ARGS)
 
 test: lint typecheck browser pytest
 

@@ -5,7 +5,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BeforeValidator, Field, SecretStr, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BeforeValidator,
+    Field,
+    FilePath,
+    NonNegativeInt,
+    PositiveInt,
+    SecretStr,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rulebook.business_calendar import Pause, parse_paused_days
@@ -45,9 +54,30 @@ class Settings(BaseSettings):
     # PostgreSQL: the role the API and the worker connect as; migrations, run as the schema's owner, grant it what
     # it needs and no more (models/privileges.py). Unset: no grants (SQLite, or one role for everything).
     database_service_role: str | None = None
+    # Connections one process keeps open to PostgreSQL, and how many more it may open under load: N API processes
+    # and M workers need (N + M) × (pool + overflow) under the server's max_connections.
+    database_pool_size: PositiveInt = 10
+    database_max_overflow: NonNegativeInt = 20
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # TLS to Temporal (temporal_options.py): unset, it is on when a TLS file, a server name or an API key is given;
+    # true also without them (the system's roots); false never. Client certificate and key for mutual TLS, the
+    # server's CA where the system does not trust it, the name on its certificate where it differs from the address.
+    temporal_tls: bool | None = None
+    temporal_tls_cert: FilePath | None = None
+    temporal_tls_key: FilePath | None = None
+    temporal_tls_ca: FilePath | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: SecretStr | None = None  # e.g. Temporal Cloud's, sent as `Authorization: Bearer …`
     task_queue: str = "aftersales"
+    # What one worker takes on at once (temporal_options.WorkerTuning). The sticky cache is bounded so a worker's
+    # memory stays flat however many cases wait; an evicted case replays its history when it next moves.
+    worker_max_concurrent_workflow_tasks: PositiveInt = 100
+    worker_max_concurrent_activities: PositiveInt = 100
+    worker_max_concurrent_local_activities: PositiveInt = 100
+    worker_workflow_task_pollers: Annotated[int, Field(ge=2)] = 5  # one sticky, one shared at least
+    worker_activity_task_pollers: PositiveInt = 5
+    worker_max_cached_workflows: NonNegativeInt = 1000
     # How long a case's next task waits for the worker that cached it before any worker takes it (and replays):
     # shorter recovers faster from a dead worker, longer replays less under load.
     worker_sticky_timeout: Duration = timedelta(seconds=10)
@@ -145,6 +175,14 @@ class Settings(BaseSettings):
     @property
     def logs_as_json(self) -> bool:
         return self.log_format == "json" if self.log_format else self.env == "production"
+
+    def _temporal_tls_consistent(self) -> "Settings":
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError("AFTERSALES_TEMPORAL_TLS_CERT and AFTERSALES_TEMPORAL_TLS_KEY go together")
+        files = (self.temporal_tls_cert, self.temporal_tls_ca, self.temporal_tls_server_name)
+        if self.temporal_tls is False and any(f is not None for f in files):
+            raise ValueError("AFTERSALES_TEMPORAL_TLS=false with TLS files or a server name: drop one or the other")
+        return self
 
     @property
     def secret(self) -> str:

@@ -46,6 +46,7 @@ from rulebook.timers import Timers
 from settings import Settings, get_settings
 from telemetry import logs, tracing
 from telemetry.runtime import temporal_runtime
+from temporal_options import TemporalTarget, WorkerTuning, connect_args, worker_args
 from workflows.callers import CallerCheck, CallerHeader
 from workflows.case import CaseWorkflow
 from workflows.ending import RECONCILE_SCHEDULE_ID, ReconcileRequest
@@ -64,7 +65,7 @@ def build_worker(
     sessions: async_sessionmaker[AsyncSession],
     provider: PaymentProvider,
     task_queue: str,
-    sticky_timeout: timedelta = timedelta(seconds=10),
+    tuning: WorkerTuning | None = None,
     timers: Timers | None = None,
     thresholds: Thresholds | None = None,
     deadlines: DeadlinePolicy | None = None,
@@ -72,8 +73,9 @@ def build_worker(
     courier: Courier | None = None,
     history_events_limit: int = HISTORY_EVENTS_LIMIT,
 ) -> Worker:
-    """`timers`, `thresholds`, `deadlines` and `history_events_limit` are what the exception scan opens its cases with
-    (the API's come from settings); without `fulfilment` and `courier`, the fakes (tests)."""
+    """`tuning` is how much it takes on at once (settings `AFTERSALES_WORKER_…`); `timers`, `thresholds`,
+    `deadlines` and `history_events_limit` are what the exception scan opens its cases with (the API's come from
+    settings); without `fulfilment` and `courier`, the fakes (tests)."""
     scans = ScanActivities(
         sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines, history_events_limit
     )
@@ -98,18 +100,17 @@ def build_worker(
         activities=activities,
         workflow_runner=SandboxedWorkflowRunner(restrictions=RESTRICTIONS),
         interceptors=[CallerCheck()],
-        sticky_queue_schedule_to_start_timeout=sticky_timeout,
+        **worker_args(tuning or WorkerTuning()),
     )
 
 
 async def connect(
-    address: str, namespace: str, *, runtime: Runtime | None = None, tracer_provider: TracerProvider | None = None
+    target: TemporalTarget, *, runtime: Runtime | None = None, tracer_provider: TracerProvider | None = None
 ) -> Client:
     """The service's own client (API and worker): its commands carry their caller in a header, and the trace
     they belong to when tracing is on; a worker's runtime serves its metrics."""
     return await Client.connect(
-        address,
-        namespace=namespace,
+        **connect_args(target),
         data_converter=pydantic_data_converter,
         interceptors=[CallerHeader(), *tracing.temporal_interceptors(tracer_provider)],
         runtime=runtime,
@@ -169,19 +170,19 @@ async def main() -> None:
 async def serve(
     settings: Settings, provider: PaymentProvider, fulfilment: Fulfilment | None = None, courier: Courier | None = None
 ) -> None:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+    )
     tracer_provider = tracing.tracer_provider(settings, "aftersales-worker")
     runtime = temporal_runtime(settings.worker_metrics_address)
-    client = await connect(
-        settings.temporal_address, settings.temporal_namespace, runtime=runtime, tracer_provider=tracer_provider
-    )
+    client = await connect(TemporalTarget.of(settings), runtime=runtime, tracer_provider=tracer_provider)
     sessions = session_factory(engine)
     worker = build_worker(
         client,
         sessions,
         provider,
         settings.task_queue,
-        settings.worker_sticky_timeout,
+        WorkerTuning.of(settings),
         settings.case_timers(),
         settings.case_thresholds(),
         settings.case_deadlines(),

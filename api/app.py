@@ -38,6 +38,7 @@ from settings import Settings, get_settings
 from storage.selection import evidence_blobs
 from telemetry import logs, tracing
 from telemetry.runtime import temporal_runtime
+from temporal_options import TemporalTarget
 from worker import connect
 
 DESCRIPTION = (
@@ -60,13 +61,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(
+            settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+        )
         try:
             client = temporal_client or await connect(
-                settings.temporal_address,
-                settings.temporal_namespace,
-                runtime=temporal_runtime(),
-                tracer_provider=tracer_provider,
+                TemporalTarget.of(settings), runtime=temporal_runtime(), tracer_provider=tracer_provider
             )
             async with evidence_blobs(settings) as blobs:
                 evidence = EvidenceStore(blobs, settings.evidence_max_bytes)

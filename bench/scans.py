@@ -31,6 +31,7 @@ from models.db import create_engine, session_factory
 from models.migrate import upgrade_async
 from rulebook.enums import CaseKind
 from rulebook.timers import parse_duration
+from temporal_options import TemporalTarget, connect_args
 from tests.support.temporal import NAMESPACE
 
 STALL = timedelta(hours=72)
@@ -192,7 +193,9 @@ async def run(args: argparse.Namespace) -> None:
             async with running_service(directory, settings):
                 await seed.write(engine, seed.fall_due_from_now())
                 opened = await wait_for_cases(engine, seed, deadline=seed.now + window + 3 * period)
-                client = await Client.connect(address, namespace=NAMESPACE, data_converter=pydantic_data_converter)
+                client = await Client.connect(
+                    **connect_args(TemporalTarget(address, NAMESPACE)), data_converter=pydantic_data_converter
+                )
                 await report(client, opened, seed, period)
         await engine.dispose()
 

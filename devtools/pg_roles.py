@@ -1,7 +1,7 @@
 """`python -m devtools.pg_roles ADMIN_DSN`: the two PostgreSQL roles of the least-privilege setup, made once by an
 administrator (idempotent). `aftersales_owner` owns the schema and runs the migrations; `aftersales_service` is what
 the API and the worker connect as (its grants come with every migration: `models/privileges.py`). Neither is a
-superuser. Local and CI databases trust 127.0.0.1; production gives each a password (README, "PostgreSQL roles")."""
+superuser. Local and CI databases trust 127.0.0.1; production gives each a password (README, "Production")."""
 
 import asyncio
 import sys

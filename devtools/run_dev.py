@@ -17,6 +17,7 @@ from types import FrameType
 
 from devtools.temporal_server import ROOT, dev_server_argv, wait_until_ready
 from settings import VAR_DIR, get_settings
+from temporal_options import TemporalTarget
 
 API_HOST, API_PORT = "127.0.0.1", 8000
 GRACE_SECONDS = 10.0
@@ -89,7 +90,7 @@ def start_temporal(supervisor: Supervisor, address: str, ui_port: int) -> None:
     def keep_waiting() -> bool:
         return not supervisor.stop_requested and supervisor.dead_child() is None
 
-    asyncio.run(wait_until_ready(address, READY_TIMEOUT_SECONDS, keep_waiting=keep_waiting))
+    asyncio.run(wait_until_ready(TemporalTarget(address), READY_TIMEOUT_SECONDS, keep_waiting=keep_waiting))
 
 
 def start_app(supervisor: Supervisor) -> None:

@@ -18,6 +18,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
+from temporal_options import TemporalTarget, connect_args
 from workflows.search_attributes import ALL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,13 +90,12 @@ def dev_server_argv(
 
 
 async def wait_until_ready(
-    address: str,
+    target: TemporalTarget,
     timeout: float = 30.0,  # noqa: ASYNC109 - a deadline for the whole polling loop, not one call
     *,
-    namespace: str = "default",
     keep_waiting: Callable[[], bool] = lambda: True,
 ) -> None:
-    """Poll until a client can connect to `address` and see `namespace`.
+    """Poll until a client can connect to `target` and see its namespace.
 
     Raises TimeoutError after `timeout` seconds and RuntimeError as soon as `keep_waiting()` returns False
     (e.g. the server process died or the user pressed Ctrl-C).
@@ -104,15 +104,15 @@ async def wait_until_ready(
     last_error: Exception | None = None
     while time.monotonic() < deadline:
         if not keep_waiting():
-            raise RuntimeError(f"stopped waiting for Temporal at {address}")
+            raise RuntimeError(f"stopped waiting for Temporal at {target.address}")
         try:
-            client = await asyncio.wait_for(Client.connect(address, namespace=namespace), timeout=5)
+            client = await asyncio.wait_for(Client.connect(**connect_args(target)), timeout=5)
             await client.count_workflows()
             return
         except (RuntimeError, RPCError, TimeoutError) as error:
             last_error = error
         await asyncio.sleep(0.2)
-    raise TimeoutError(f"Temporal at {address} did not answer within {timeout}s: {last_error}")
+    raise TimeoutError(f"Temporal at {target.address} did not answer within {timeout}s: {last_error}")
 
 
 async def register_search_attributes(

@@ -12,14 +12,14 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from models.db import create_engine, session_factory
+from temporal_options import TemporalTarget
 from tests.support.db import migrate, reset_database
 from tests.support.s3_server import s3_server
 from tests.support.temporal import NAMESPACE, running_dev_server, start_time_skipping_env
-from workflows.callers import CallerHeader
+from worker import connect
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -42,9 +42,7 @@ async def dev_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 @pytest_asyncio.fixture(scope="session")
 async def dev_client(dev_server: str) -> Client:
     """A client of `dev_server` with the pydantic converter."""
-    return await Client.connect(
-        dev_server, namespace=NAMESPACE, data_converter=pydantic_data_converter, interceptors=[CallerHeader()]
-    )
+    return await connect(TemporalTarget(dev_server, NAMESPACE))
 
 
 @pytest_asyncio.fixture(scope="session")

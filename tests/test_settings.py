@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from models.db import create_engine
 from settings import DEV_JWT_SECRET, Settings
 from storage.selection import s3_client_options
 
@@ -127,3 +129,15 @@ def test_paused_days_that_are_not_dates_refuse_to_start(monkeypatch: pytest.Monk
     monkeypatch.setenv("AFTERSALES_PAUSED_DAYS", "春节")
     with pytest.raises(ValidationError, match="not a date or a date range"):
         Settings()
+
+
+async def test_each_process_keeps_the_database_pool_the_settings_give(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFTERSALES_DATABASE_POOL_SIZE", "3")
+    monkeypatch.setenv("AFTERSALES_DATABASE_MAX_OVERFLOW", "5")
+    settings = Settings()
+    url = "postgresql+asyncpg://aftersales_service@127.0.0.1/aftersales"  # never connected to
+    engine = create_engine(url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow)
+    assert isinstance(engine.pool, AsyncAdaptedQueuePool)
+    assert engine.pool.size() == 3
+    assert (settings.database_pool_size, settings.database_max_overflow) == (3, 5)
+    await engine.dispose()

@@ -35,6 +35,29 @@ class Service:
     evidence_bucket: str  # the service keeps evidence in this bucket of `s3_endpoint`, under `evidence/`
 
 
+def service_env(
+    database_url: str, directory: Path, payments_url: str, fulfilment_url: str, courier_url: str, **more: str
+) -> dict[str, str]:
+    """What the e2e tests run the service with (on its own task queue, with evidence in `directory`), and `more`."""
+    return {
+        "AFTERSALES_ENV": "test",
+        "AFTERSALES_JWT_SECRET": JWT_SECRET,
+        "AFTERSALES_DATABASE_URL": database_url,
+        "AFTERSALES_TASK_QUEUE": f"e2e-{uuid.uuid4().hex[:8]}",
+        "AFTERSALES_T_MERCHANT": f"{T_MERCHANT_SECONDS}s",
+        "AFTERSALES_WORKER_STICKY_TIMEOUT": "1s",
+        "AFTERSALES_EVIDENCE_DIR": str(directory / "evidence"),
+        "AFTERSALES_PAYMENTS": "http",
+        "AFTERSALES_PAYMENTS_URL": payments_url,
+        "AFTERSALES_PAYMENTS_API_KEY": PAYMENTS_API_KEY,
+        "AFTERSALES_FULFILMENT": "http",
+        "AFTERSALES_FULFILMENT_URL": fulfilment_url,
+        "AFTERSALES_COURIER": "http",
+        "AFTERSALES_COURIER_URL": courier_url,
+        **more,
+    }
+
+
 @pytest_asyncio.fixture(scope="session")
 async def payment_server() -> AsyncIterator[PaymentServer]:
     """The payment provider the worker pays through, over real HTTP."""
@@ -66,23 +89,9 @@ def service_settings(
     courier: CourierServer,
 ) -> dict[str, str]:
     """The environment of the worker and the API: the loopback outside systems, a task queue of their own."""
-    return {
-        "AFTERSALES_ENV": "test",
-        "AFTERSALES_JWT_SECRET": JWT_SECRET,
-        "AFTERSALES_DATABASE_URL": database_url,
-        "AFTERSALES_TEMPORAL_ADDRESS": temporal_address,
-        "AFTERSALES_TASK_QUEUE": f"e2e-{uuid.uuid4().hex[:8]}",
-        "AFTERSALES_T_MERCHANT": f"{T_MERCHANT_SECONDS}s",
-        "AFTERSALES_WORKER_STICKY_TIMEOUT": "1s",
-        "AFTERSALES_EVIDENCE_DIR": str(directory / "evidence"),
-        "AFTERSALES_PAYMENTS": "http",
-        "AFTERSALES_PAYMENTS_URL": payments.url,
-        "AFTERSALES_PAYMENTS_API_KEY": PAYMENTS_API_KEY,
-        "AFTERSALES_FULFILMENT": "http",
-        "AFTERSALES_FULFILMENT_URL": fulfilment.url,
-        "AFTERSALES_COURIER": "http",
-        "AFTERSALES_COURIER_URL": courier.url,
-    }
+    return service_env(
+        database_url, directory, payments.url, fulfilment.url, courier.url, AFTERSALES_TEMPORAL_ADDRESS=temporal_address
+    )
 
 
 @pytest_asyncio.fixture(scope="session")

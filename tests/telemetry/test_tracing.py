@@ -12,6 +12,7 @@ from activities.adapters.payments import FakePaymentProvider
 from api.app import create_app
 from settings import Settings
 from telemetry.tracing import tracer_provider
+from temporal_options import TemporalTarget
 from tests.api.helpers import open_case, push_order
 from tests.telemetry.conftest import serving
 from worker import build_worker, connect
@@ -23,7 +24,7 @@ async def test_a_request_opening_a_case_is_one_trace_through_the_workflow_and_it
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    client = await connect(target, time_skipping_env.client.namespace, tracer_provider=provider)
+    client = await connect(TemporalTarget(target, time_skipping_env.client.namespace), tracer_provider=provider)
     worker = build_worker(client, sessions, FakePaymentProvider(), settings.task_queue)
     app = create_app(settings, temporal_client=client, tracer_provider=provider)
 

@@ -10,6 +10,7 @@ from activities.adapters.payments import FakePaymentProvider
 from api.app import create_app
 from settings import Settings
 from telemetry.runtime import temporal_runtime
+from temporal_options import TemporalTarget
 from tests.api.helpers import act, open_case, push_order
 from tests.support.prometheus import Samples, samples
 from tests.support.temporal import free_port
@@ -22,7 +23,7 @@ async def test_opening_and_approving_a_case_counts_one_opening_one_decision_and_
 ) -> None:
     address = f"127.0.0.1:{free_port()}"
     runtime = temporal_runtime(address)
-    worker_client = await connect(target, time_skipping_env.client.namespace, runtime=runtime)
+    worker_client = await connect(TemporalTarget(target, time_skipping_env.client.namespace), runtime=runtime)
     worker = build_worker(worker_client, sessions, FakePaymentProvider(), settings.task_queue)
     app = create_app(settings, temporal_client=time_skipping_env.client)
 
