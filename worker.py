@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import pkgutil
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+import workflows
 from activities.adapters.courier import Courier, FakeCourier
 from activities.adapters.fulfilment import FakeFulfilment, Fulfilment
 from activities.adapters.payments import PaymentProvider
@@ -49,8 +51,17 @@ from workflows.reconcile import ReconcileWorkflow
 from workflows.scans import SCAN_SCHEDULE_ID, ScanWorkflow
 
 WORKFLOWS = [CaseWorkflow, ScanWorkflow, ReconcileWorkflow]
-# Pure, deterministic modules are loaded once rather than re-imported into every workflow's sandbox.
-RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("rulebook", "workflows.messages")
+
+
+def _helper_modules() -> list[str]:
+    """The workflows package's modules but the workflows' own: deterministic helpers without module state."""
+    own = {workflow.__module__ for workflow in WORKFLOWS}
+    return [m.name for m in pkgutil.iter_modules(workflows.__path__, "workflows.") if m.name not in own]
+
+
+# Pure, deterministic modules are loaded once rather than re-imported into every workflow's sandbox (re-importing
+# the helpers cost a new case ~15 ms of CPU); each workflow's own module is still loaded afresh for every run.
+RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("rulebook", *_helper_modules())
 
 
 def build_worker(
