@@ -21,7 +21,6 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -47,6 +46,7 @@ from workflows.callers import CallerCheck, CallerHeader
 from workflows.case import CaseWorkflow
 from workflows.ending import RECONCILE_SCHEDULE_ID, ReconcileRequest
 from workflows.messages import ScanRequest
+from workflows.payloads import data_converter
 from workflows.reconcile import ReconcileWorkflow
 from workflows.scans import SCAN_SCHEDULE_ID, ScanWorkflow
 
@@ -106,7 +106,7 @@ def build_worker(
 async def connect(address: str, namespace: str) -> Client:
     """The service's own client (API and worker): its commands carry their caller in a header."""
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter, interceptors=[CallerHeader()]
+        address, namespace=namespace, data_converter=data_converter, interceptors=[CallerHeader()]
     )
 
 

@@ -12,18 +12,18 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from models.db import create_engine, session_factory
 from tests.support.db import migrate, reset_database
 from tests.support.temporal import NAMESPACE, running_dev_server, start_time_skipping_env
 from workflows.callers import CallerHeader
+from workflows.payloads import data_converter
 
 
 @pytest_asyncio.fixture(scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Time-skipping test server; `time_skipping_env.client` uses the pydantic converter."""
+    """Time-skipping test server; `time_skipping_env.client` uses the service's data converter."""
     env = await start_time_skipping_env()
     try:
         yield env
@@ -40,9 +40,9 @@ async def dev_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
 
 @pytest_asyncio.fixture(scope="session")
 async def dev_client(dev_server: str) -> Client:
-    """A client of `dev_server` with the pydantic converter."""
+    """A client of `dev_server` with the service's data converter."""
     return await Client.connect(
-        dev_server, namespace=NAMESPACE, data_converter=pydantic_data_converter, interceptors=[CallerHeader()]
+        dev_server, namespace=NAMESPACE, data_converter=data_converter, interceptors=[CallerHeader()]
     )
 
 
