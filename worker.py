@@ -44,6 +44,7 @@ from rulebook.timers import Timers
 from settings import Settings, get_settings
 from workflows.callers import CallerCheck, CallerHeader
 from workflows.case import CaseWorkflow
+from workflows.compiled_once import compile_once
 from workflows.ending import RECONCILE_SCHEDULE_ID, ReconcileRequest
 from workflows.messages import ScanRequest
 from workflows.payloads import data_converter
@@ -80,6 +81,7 @@ def build_worker(
     settings); without `fulfilment` and `courier`, the fakes (tests)."""
     scans = ScanActivities(sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines)
     closer = CaseCloser(sessions, client)
+    compile_once([workflow.__module__ for workflow in WORKFLOWS])
     activities: list[Callable[..., Any]] = [
         CaseRecorder(sessions).record_step,
         FactsActivities(sessions).load_case_facts,
