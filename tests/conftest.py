@@ -24,7 +24,7 @@ from worker import connect
 
 @pytest_asyncio.fixture(scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Time-skipping test server; `time_skipping_env.client` uses the pydantic converter."""
+    """Time-skipping test server; `time_skipping_env.client` uses the service's data converter."""
     env = await start_time_skipping_env()
     try:
         yield env
