@@ -1,5 +1,6 @@
 """The API in-process over httpx, on the real test database, the time-skipping Temporal server and a real worker."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -51,6 +52,12 @@ async def app(
     worker = build_worker(time_skipping_env.client, db, FakePaymentProvider(), api_settings.task_queue)
     async with worker, application.router.lifespan_context(application):
         yield application
+
+
+@pytest_asyncio.fixture(scope="session")
+async def session_loop() -> asyncio.AbstractEventLoop:
+    """The session's event loop, for synchronous state machines that run each step on it."""
+    return asyncio.get_running_loop()
 
 
 @pytest_asyncio.fixture
