@@ -12,10 +12,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Route
+from starlette.routing import Match
 
 log = logging.getLogger("api")
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthenticated",
@@ -178,13 +179,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _allowed(request: Request) -> str:
     """Every method the path answers (Starlette names only the first route's, and each method is a route here)."""
-    methods = {
+    return ", ".join(
         method
-        for route in request.app.routes
-        if isinstance(route, Route) and route.path_regex.fullmatch(request.url.path)
-        for method in route.methods or ()
-    }
-    return ", ".join(sorted(methods))
+        for method in METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in request.app.routes)
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -179,8 +179,8 @@ async def load(http: httpx.AsyncClient, tally: Tally, rate: float, until: float)
 
 async def chaos(service: RunningService, server: DevServer, tally: Tally, every: float, until: float) -> None:
     turn = 0
+    await asyncio.sleep(every / 2)  # between the minute reports, which read the processes' /proc
     while time.monotonic() + every < until:
-        await asyncio.sleep(every)
         began = time.monotonic()
         if turn % 2 == 0:
             await service.crash_worker()
@@ -192,6 +192,7 @@ async def chaos(service: RunningService, server: DevServer, tally: Tally, every:
             tally.chaos.append(f"dev server SIGKILLed and started again on its file ({time.monotonic() - began:.1f} s)")
         print(f"  chaos: {tally.chaos[-1]}", flush=True)
         turn += 1
+        await asyncio.sleep(every)
 
 
 def proc(pid: int) -> tuple[float, int]:
