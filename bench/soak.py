@@ -87,6 +87,7 @@ class Tally:
     gave_up: Counter[str] = field(default_factory=Counter)  # operations that never succeeded
     acked: set[str] = field(default_factory=set)  # case ids answered 201
     to_approve: list[str] = field(default_factory=list)
+    unanswered: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # opens given up on: body and key
     chaos: list[str] = field(default_factory=list)
 
     def count(self, kind: str, response: httpx.Response | None, expected: int) -> bool:
@@ -119,7 +120,9 @@ async def open_case(http: httpx.AsyncClient, tally: Tally) -> None:
             return
     case = {"order_id": order_id, "kind": "refund_only", "reason": "quality_defect", "description": "开线"}
     opened = await keyed_post(http, tally, "open", 201, "/cases", case, BUYER, f"open-{order_id}")
-    if opened is not None:
+    if opened is None:
+        tally.unanswered.append((case, f"open-{order_id}"))
+    else:
         tally.acked.add(opened.json()["case_id"])
         if random.random() < 0.5:
             tally.to_approve.append(opened.json()["case_id"])
@@ -208,10 +211,12 @@ def proc(pid: int) -> tuple[float, int]:
     return rss, len(list(Path(f"/proc/{pid}/fd").iterdir()))
 
 
-async def report(service: RunningService, server: DevServer, tally: Tally, until: float) -> None:
+async def report(service: RunningService, server: DevServer, tally: Tally, done: asyncio.Event) -> None:
+    """A line a minute, until the load and the retries it left behind are over."""
     minute = 0
-    while time.monotonic() < until:
-        await asyncio.sleep(min(60.0, max(until - time.monotonic(), 0.1)))
+    while not done.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), 60)
         minute += 1
         parts = []
         for name, pid in (
@@ -227,6 +232,18 @@ async def report(service: RunningService, server: DevServer, tally: Tally, until
         gave_up = " ".join(f"{k} {v}" for k, v in sorted(tally.gave_up.items())) or "none"
         line = f"min {minute:3d} | {' | '.join(parts)} | ok: {ok} | failed attempts: {failed} | gave up: {gave_up}"
         print(line, flush=True)
+
+
+async def ask_again(http: httpx.AsyncClient, tally: Tally) -> None:
+    """The opens the client gave up on, sent once more with their keys, as a client coming back later would: the
+    answer is the case the first attempt made, or a refusal if none was made."""
+    late = 0
+    for body, key in tally.unanswered:
+        response = await send(http, "POST", "/cases", json=body, headers={**BUYER, "Idempotency-Key": key})
+        if response is not None and response.status_code == 201:
+            tally.acked.add(response.json()["case_id"])
+            late += 1
+    print(f"opens given up on {len(tally.unanswered)}, answered 201 when asked again with their key {late}")
 
 
 async def nothing_lost(database_url: str, address: str, tally: Tally) -> list[str]:
@@ -283,14 +300,18 @@ async def soak(minutes: float, rate: float, chaos_every: float, t_merchant: int)
             ):
                 print(f"soak: {minutes} min at {rate}/s, chaos every {chaos_every} min, T-MERCHANT {t_merchant}s")
                 until = time.monotonic() + minutes * 60
-                tally = Tally()
+                tally, done = Tally(), asyncio.Event()
+                reporting = asyncio.create_task(report(service, server, tally, done))
                 await asyncio.gather(
-                    load(http, tally, rate, until),
-                    chaos(service, server, tally, chaos_every * 60, until),
-                    report(service, server, tally, until),
+                    load(http, tally, rate, until), chaos(service, server, tally, chaos_every * 60, until)
                 )
-                print(f"load over; waiting {t_merchant + 60}s for the last deadlines to run out", flush=True)
+                done.set()
+                await reporting
+                print(
+                    f"load and its retries over; {t_merchant + 60}s more for the last deadlines to run out", flush=True
+                )
                 await asyncio.sleep(t_merchant + 60)
+                await ask_again(http, tally)
                 print("\n".join(["LOAD-02:", *await nothing_lost(database_url, server.address, tally)]))
                 print(f"chaos: {len(tally.chaos)} events: " + "; ".join(tally.chaos))
         finally:
