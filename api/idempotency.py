@@ -60,6 +60,8 @@ def _documented(
         Header(
             alias=HEADER,
             description="Optional. The same key and body within `idempotency_ttl` (24 h) get the first answer again.",
+            max_length=MAX_KEY_LENGTH,
+            pattern=r"^[ -~]*[!-~][ -~]*$",  # printable ASCII, not only spaces (`_valid`)
         ),
     ] = None,
 ) -> None:

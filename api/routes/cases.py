@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.common import WorkflowIDConflictPolicy
 
-from api import buyer_caps, cursor
+from api import buyer_caps, cursor, links
 from api.auth import Caller
 from api.case_workflow import send_action, start_case, workflow_id
 from api.deps import (
@@ -39,7 +39,7 @@ from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party
 router = APIRouter(prefix="/cases", tags=["cases"], route_class=IdempotentRoute)
 
 
-@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413, 429, 503))
+@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413, 429, 503) | links.CASE_OPENED)
 async def open_case(
     request: Request,
     body: CaseCreate,
@@ -106,7 +106,7 @@ async def get_case(case: VisibleCaseDep) -> CasePublic:
     return CasePublic.of(case)
 
 
-@router.post("/{case_id}/actions", dependencies=IDEMPOTENT, responses=documented(413, 429, 503))
+@router.post("/{case_id}/actions", dependencies=IDEMPOTENT, responses=documented(413, 429, 503) | links.ACTION_TAKEN)
 async def act(
     request: Request,
     case: VisibleCaseDep,

@@ -18,12 +18,14 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from api import links
 from api.case_workflow import add_evidence
 from api.deps import EvidenceStoreDep, PartyDep, SessionDep, TemporalDep, VisibleCaseDep
 from api.errors import ApiError, InvalidState, NotFound, Unprocessable, documented
 from api.evidence_store import EvidenceCorrupted, EvidenceStore, StoredFile
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.evidence import EvidenceList, EvidencePublic
+from api.sniff import EXTENSIONS
 from api.text import shown
 from models.case import Case
 from models.evidence import Evidence
@@ -36,12 +38,12 @@ NAME_MAX = 255
 FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The file's bytes, with the media type sniffed at upload",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in EXTENSIONS},
     }
 }
 
 
-@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413, 415, 503))
+@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413, 415, 503) | links.EVIDENCE_ADDED)
 async def upload_evidence(
     caller: PartyDep,
     case: VisibleCaseDep,

@@ -4,6 +4,7 @@ Evidence is kept in a local folder; tests marked `@both_stores` run again on an 
 server on a loopback port), served by the same worker and database.
 """
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -82,6 +83,12 @@ def storage(request: pytest.FixtureRequest) -> Storage:
     """The local folder, or whichever store `@both_stores` names."""
     found: Storage = request.getfixturevalue(f"{getattr(request, 'param', 'local')}_storage")
     return found
+
+
+@pytest_asyncio.fixture(scope="session")
+async def session_loop() -> asyncio.AbstractEventLoop:
+    """The session's event loop, for synchronous state machines that run each step on it."""
+    return asyncio.get_running_loop()
 
 
 @pytest_asyncio.fixture
