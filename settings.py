@@ -176,6 +176,7 @@ class Settings(BaseSettings):
     def logs_as_json(self) -> bool:
         return self.log_format == "json" if self.log_format else self.env == "production"
 
+    @model_validator(mode="after")
     def _temporal_tls_consistent(self) -> "Settings":
         if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
             raise ValueError("AFTERSALES_TEMPORAL_TLS_CERT and AFTERSALES_TEMPORAL_TLS_KEY go together")

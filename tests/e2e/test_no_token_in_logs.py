@@ -29,8 +29,8 @@ async def test_the_service_s_logs_hold_no_token(patient_service: RunningService)
         again = await http.post(f"/cases/{case_id}/actions", json={"action": "approve"}, headers=party.merchant)
         assert again.status_code == 409
 
-    api_log = (patient_service.directory / "api.log").read_text(errors="replace")
-    worker_log = (patient_service.directory / "worker.log").read_text(errors="replace")
+    api_log = patient_service.apis[0].log.read_text(errors="replace")
+    worker_log = patient_service.workers[0].log.read_text(errors="replace")
     assert f'"GET /cases/{case_id}/timeline?limit=5 HTTP/1.1" 200' in api_log  # the access log is written
     for name, text in (("api.log", api_log), ("worker.log", worker_log)):
         assert JWT.search(text) is None, name
