@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from bench import engine, load, lost
-from bench.common import ResultFile, Stack, machine_line, running_stack
+from bench.common import ResultFile, Stack, add_stack_arguments, machine_line, running_stack
 from bench.service import Service, open_jobs, seed
 
 
@@ -105,8 +105,8 @@ async def main(args: argparse.Namespace) -> int:
     print(f"cases={args.cases} concurrency={args.concurrency} (dev server + worker + API on this machine)")
     measure: Callable[[Stack, argparse.Namespace, ResultFile], Any] = vs_engine if args.vs_engine else scenario
     async with running_stack(
+        args,
         {"AFTERSALES_T_MERCHANT": "24h"},
-        database_url=args.database_url,
         connections=args.concurrency,
         bare_worker=args.vs_engine,
     ) as stack:
@@ -124,5 +124,5 @@ if __name__ == "__main__":
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--vs-engine", action="store_true", help="the opening against bare workflows (see above)")
-    parser.add_argument("--database-url", default=None, help="a database to migrate and use (default: SQLite)")
+    add_stack_arguments(parser)
     sys.exit(asyncio.run(main(parser.parse_args())))

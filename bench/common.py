@@ -5,6 +5,7 @@ partition, the worker, the API) on free ports in a temporary directory, and, whe
 (`bench/engine.py`) beside it, so a benchmark can set the service against the engine on the same server.
 """
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -14,7 +15,7 @@ import platform
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -186,18 +187,33 @@ def _files_mib(directory: Path, pattern: str) -> float:
     return round(sum(path.stat().st_size for path in directory.glob(pattern)) / 2**20, 1)
 
 
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database-url", default=None, help="a database to migrate and use (default: SQLite)")
+    parser.add_argument("--keep", action="store_true", help="keep the stack's directory: logs, databases")
+
+
+@contextlib.contextmanager
+def _directory(keep: bool) -> Iterator[Path]:
+    if not keep:
+        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+            yield Path(tmp)
+        return
+    kept = Path(tempfile.mkdtemp(prefix="bench-"))
+    print(f"the stack's logs and databases are kept in {kept}")
+    yield kept
+
+
 @contextlib.asynccontextmanager
 async def running_stack(
+    args: argparse.Namespace,
     settings: Mapping[str, str] | None = None,
     *,
-    database_url: str | None = None,
     connections: int = 32,
     bare_worker: bool = False,
 ) -> AsyncIterator[Stack]:
-    """The service on a fresh dev server; `database_url` an existing database (migrated here), else SQLite."""
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        directory = Path(tmp)
-        url = database_url or f"sqlite+aiosqlite:///{directory / 'service.db'}"
+    """The service on a fresh dev server, on the database of `--database-url` (migrated here) or a new SQLite one."""
+    with _directory(args.keep) as directory:
+        url = args.database_url or f"sqlite+aiosqlite:///{directory / 'service.db'}"
         await upgrade_async(url)
         async with running_dev_server(directory) as address:
             env = {

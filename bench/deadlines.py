@@ -1,4 +1,4 @@
-"""Deadline storm: `python -m bench.deadlines [--cases 1000] [--t-merchant 30s]`.
+"""Deadline storm: `python -m bench.deadlines [--cases 1000] [--t-merchant 60s]`.
 
 T-MERCHANT is read when a case opens and travels with it, so cases opened one after another run out one after
 another. To make N of them run out in the same second, each case opens with a short T-MERCHANT and its merchant at
@@ -26,14 +26,15 @@ from typing import Any
 from sqlalchemy import text
 
 from bench import engine, load, lost
-from bench.common import ResultFile, Stack, machine_line, percentiles, running_stack
+from bench.common import ResultFile, Stack, add_stack_arguments, machine_line, percentiles, running_stack
 from bench.service import Service, seed
 from models.db import create_engine
 from rulebook.timers import parse_duration
 
 ALONE_TARGET_S = 1.0
 STORM_VS_BARE_TARGET = 1.5
-SAFETY = 1.5  # the instant leaves this many times the estimated opening time
+BARE_SAFETY = 2.0  # the instant leaves this many times the pilot's estimate of the time to start them all
+EXTENSION_COST = 0.3  # an extension costs about this much of an opening (measured)
 MARGIN_SECONDS = 5.0
 POLL_SECONDS = 0.2
 STEPPED_IN = text(
@@ -72,33 +73,36 @@ class Timeline:
 
 
 async def bare_storm(stack: Stack, run_id: str, count: int, concurrency: int) -> dict[str, Any]:
-    """`count` bare workflows sleeping to one instant, set after a pilot so that they have all started by then."""
-    pilot = [f"bare-{run_id}-pilot-{n}" for n in range(concurrency)]
-    began = time.time()
+    """`count` bare workflows sleeping to one instant, set after a pilot so that they have all started by then;
+    any that started after it anyway are left out of the lags (their timer fired at once)."""
+    pilot = [f"bare-{run_id}-pilot-{n}" for n in range(2 * concurrency)]
+    began = time.time()  # the pilot's timers fire at once: they only time the starts
     await load.run((("pilot", partial(engine.start_waiting, stack.temporal, w, began)) for w in pilot), concurrency)
-    until = time.time() + max(MARGIN_SECONDS, SAFETY * count * (time.time() - began) / concurrency)
-    ids = [f"bare-{run_id}-{n}" for n in range(count)]
-    started = await load.run(
-        (("start", partial(engine.start_waiting, stack.temporal, w, until)) for w in ids), concurrency
-    )
-    all_before = time.time() < until
-    fired: dict[str, float] = {}
+    until = time.time() + max(MARGIN_SECONDS, BARE_SAFETY * count * (time.time() - began) / len(pilot))
+    ids, armed, fired = [f"bare-{run_id}-{n}" for n in range(count)], dict[str, float](), dict[str, float]()
+
+    async def start(workflow_id: str) -> None:
+        await engine.start_waiting(stack.temporal, workflow_id, until)
+        armed[workflow_id] = time.time()
 
     async def result(workflow_id: str) -> None:
         fired[workflow_id] = await engine.fired_at(stack.temporal, workflow_id)
 
+    started = await load.run((("start", partial(start, w)) for w in ids), concurrency)
     await load.run((("result", partial(result, w)) for w in ids), concurrency)
+    await asyncio.sleep(1)  # visibility records the last completions
     closed = {
         w.id: w.close_time.timestamp()
         async for w in stack.temporal.list_workflows("WorkflowType = 'BareWorkflow' AND ExecutionStatus = 'Completed'")
         if w.close_time is not None
     }
+    in_time = [w for w in ids if armed.get(w, math.inf) < until]
     return {
         "workflows": count,
         "start_errors": started.errors,
-        "all_started_before_the_instant": all_before,
-        "completed": percentiles([closed[w] - until for w in ids if w in closed]),
-        "workflow_clock": percentiles([fired[w] - until for w in ids if w in fired]),
+        "started_after_the_instant": count - len(in_time),
+        "completed": percentiles([closed[w] - until for w in in_time if w in closed]),
+        "workflow_clock": percentiles([fired[w] - until for w in in_time if w in fired]),
     }
 
 
@@ -110,7 +114,7 @@ class CaseStorm:
         self.instant = math.inf
         self.opened: dict[str, str] = {}  # order id → case id
         self.deadlines: dict[str, float] = {}  # case id → its deadline, epoch seconds
-        self.not_moved = 0  # cases whose own deadline fell at or after the instant, or whose extension failed
+        self.moved: set[str] = set()  # the cases whose deadline was moved to the instant
 
     async def open(self, order_id: str, move: bool) -> None:
         case = await self.service.open_case(order_id)
@@ -122,15 +126,15 @@ class CaseStorm:
     async def move(self, case_id: str) -> None:
         seconds = math.ceil(self.instant - self.deadlines[case_id])
         if seconds < 1:
-            self.not_moved += 1
-            return
+            return  # opened too late for the instant: its own deadline is later
         action = {"action": "extend", "duration": f"{seconds}s", "reason": "压测:同一秒到期"}
-        try:
-            case = await self.service.act(case_id, action)
-        except Exception:
-            self.not_moved += 1
-            raise
+        case = await self.service.act(case_id, action)
         self.deadlines[case_id] = _epoch(case["deadline"])
+        self.moved.add(case_id)
+
+    @property
+    def storm(self) -> dict[str, float]:
+        return {case_id: self.deadlines[case_id] for case_id in self.moved}
 
 
 def _epoch(value: str | datetime) -> float:
@@ -139,13 +143,16 @@ def _epoch(value: str | datetime) -> float:
     return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
 
 
-async def case_storm(stack: Stack, service: Service, args: argparse.Namespace, order_ids: list[str]) -> CaseStorm:
+async def case_storm(
+    stack: Stack, service: Service, args: argparse.Namespace, order_ids: list[str]
+) -> tuple[CaseStorm, dict[str, Any]]:
+    """The cases opened and moved to one instant, and the figures of their opening."""
     storm, t_merchant = CaseStorm(service), parse_duration(args.t_merchant).total_seconds()
-    pilot, rest = order_ids[: args.concurrency], order_ids[args.concurrency :]
+    pilot, rest = order_ids[: 2 * args.concurrency], order_ids[2 * args.concurrency :]
     began = time.time()
     await load.run((("open", partial(storm.open, o, False)) for o in pilot), args.concurrency)
-    per_case = 2 * (time.time() - began) / len(pilot)  # an opening and an extension each
-    storm.instant = time.time() + SAFETY * per_case * len(order_ids) + t_merchant + MARGIN_SECONDS
+    per_case = (1 + EXTENSION_COST) * (time.time() - began) / len(pilot)
+    storm.instant = time.time() + args.safety * per_case * len(rest) + t_merchant + MARGIN_SECONDS
 
     def jobs() -> Iterator[tuple[str, load.Job]]:
         for order_id in pilot:
@@ -154,8 +161,13 @@ async def case_storm(stack: Stack, service: Service, args: argparse.Namespace, o
             yield "open+extend", partial(storm.open, order_id, True)
 
     opening = await load.run(jobs(), args.concurrency)
-    print(opening.line("open+extend"), f"({storm.not_moved} not moved to the instant)")
-    return storm
+    print(opening.line("open+extend"))
+    if time.time() > storm.instant:
+        print(f"the opening ended {time.time() - storm.instant:.0f} s after the instant: raise --safety")
+    not_moved = len(storm.deadlines) - len(storm.moved)
+    if not_moved:
+        print(f"{not_moved} cases opened too late or not extended: left out of the storm")
+    return storm, {name: opening.figures(name) for name in opening.labels}
 
 
 async def measure(stack: Stack, args: argparse.Namespace, result: ResultFile) -> lost.Tally:
@@ -164,7 +176,7 @@ async def measure(stack: Stack, args: argparse.Namespace, result: ResultFile) ->
     timeline = Timeline(stack, service.buyer_id)
     t_merchant = parse_duration(args.t_merchant).total_seconds()
 
-    bare_alone = await bare_storm(stack, f"{service.run_id}-alone", 1, 1)
+    bare_alone = await bare_storm(stack, f"{service.run_id}-alone", 1, 1)  # a storm of one
     alone = CaseStorm(service)
     await alone.open(order_ids[0], move=False)
     await timeline.wait_for(set(alone.deadlines), t_merchant + 60)
@@ -173,19 +185,22 @@ async def measure(stack: Stack, args: argparse.Namespace, result: ResultFile) ->
     print(_line("bare timer alone", bare_alone["completed"], bare_alone["workflow_clock"]))
 
     bare = await bare_storm(stack, service.run_id, args.bare or args.cases, args.concurrency)
-    print(_line(f"bare storm ({bare['workflows']})", bare["completed"], bare["workflow_clock"]))
-    storm = await case_storm(stack, service, args, order_ids[1:])
+    late = bare["started_after_the_instant"]
+    left_out = f", {late} started too late, left out" if late else ""
+    print(_line(f"bare storm ({bare['workflows']}{left_out})", bare["completed"], bare["workflow_clock"]))
+    storm, opening = await case_storm(stack, service, args, order_ids[1:])
     await asyncio.sleep(max(0.0, storm.instant - time.time()))
     await timeline.wait_for(set(storm.deadlines), args.timeout)
-    lags = timeline.lags(storm.deadlines)
-    spread = max(storm.deadlines.values()) - min(storm.deadlines.values())
-    print(f"case deadlines: {len(storm.deadlines)} within {spread:.2f} s; stepped in: {lags['stepped_in']}")
-    print(_line(f"case storm ({len(storm.deadlines)})", lags["on_the_timeline"], lags["workflow_clock"]))
+    lags = timeline.lags(storm.storm)
+    spread = max(storm.storm.values(), default=0) - min(storm.storm.values(), default=0)
+    print(f"case deadlines moved to the instant: {len(storm.storm)}, within {spread:.2f} s")
+    print(_line(f"case storm ({len(storm.storm)})", lags["on_the_timeline"], lags["workflow_clock"]))
     targets = check_targets(alone_lags, lags, bare)
     tally = await lost.tally(stack, service.buyer_id, [*alone.opened.values(), *storm.opened.values()])
     result.save(
         alone={"case": alone_lags, "bare": bare_alone},
-        storm={**lags, "deadline_spread_s": spread, "not_moved": storm.not_moved},
+        storm={**lags, "deadline_spread_s": spread, "not_moved": len(storm.deadlines) - len(storm.moved)},
+        opening=opening,
         bare=bare,
         targets=targets,
         nothing_lost=tally.figures(),
@@ -226,9 +241,7 @@ async def main(args: argparse.Namespace) -> int:
     print(machine_line(result.data["machine"]))
     print(f"cases={args.cases} T-MERCHANT={args.t_merchant} concurrency={args.concurrency} (dev server + worker + API)")
     settings = {"AFTERSALES_T_MERCHANT": args.t_merchant}
-    async with running_stack(
-        settings, database_url=args.database_url, connections=args.concurrency, bare_worker=True
-    ) as stack:
+    async with running_stack(args, settings, connections=args.concurrency, bare_worker=True) as stack:
         tally = await measure(stack, args, result)
     print(tally.line())
     print(f"results: {result.shown_path}")
@@ -239,8 +252,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--bare", type=int, default=None, help="bare workflows in their storm (default: --cases)")
-    parser.add_argument("--t-merchant", default="30s", help="T-MERCHANT the cases open with, before the extension")
+    parser.add_argument("--t-merchant", default="60s", help="T-MERCHANT the cases open with, before the extension")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--safety", type=float, default=1.5, help="times the pilot's estimate of the opening left")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for the storm to step in")
-    parser.add_argument("--database-url", default=None, help="a database to migrate and use (default: SQLite)")
+    add_stack_arguments(parser)
     sys.exit(asyncio.run(main(parser.parse_args())))

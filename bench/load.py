@@ -55,10 +55,11 @@ class Run:
 def figures_line(name: str, figures: dict[str, Any], width: int = 16) -> str:
     if not figures.get("count"):
         return f"{name:<{width}} no success, {figures.get('errors', 0)} errors {figures.get('error_samples', [])}"
+    first_error = f" (first error: {figures['error_samples'][0]})" if figures.get("error_samples") else ""
     return (
         f"{name:<{width}} {figures['count']:>6} ok {figures.get('errors', 0):>4} errors "
         f"{figures.get('per_second', 0):>7.1f} /s   p50 {figures['p50_ms']:7.1f}  p95 {figures['p95_ms']:7.1f}  "
-        f"p99 {figures['p99_ms']:7.1f}  max {figures['max_ms']:7.1f} ms"
+        f"p99 {figures['p99_ms']:7.1f}  max {figures['max_ms']:7.1f} ms{first_error}"
     )
 
 

@@ -30,6 +30,7 @@ class Tally:
     rows: int
     workflows: int
     missing_rows: int  # acknowledged case ids with no row
+    unacknowledged_rows: int  # rows whose opening answered an error (a retry with its key would answer the case)
     money_moves: int
     duplicate_moves: int  # moves beyond one per case and kind
 
@@ -41,6 +42,8 @@ class Tally:
     def line(self) -> str:
         verdict = "LOST OR DUPLICATED" if self.lost else "nothing lost"
         missing = f", {self.missing_rows} acknowledged without a row" if self.missing_rows else ""
+        if self.unacknowledged_rows:
+            missing += f", {self.unacknowledged_rows} rows whose request answered an error"
         return (
             f"{verdict}: {self.acknowledged} acknowledged 201s, {self.rows} case rows, {self.workflows} workflows"
             f"{missing}; {self.money_moves} money moves, {self.duplicate_moves} duplicate"
@@ -64,6 +67,7 @@ async def tally(stack: Stack, buyer_id: str, acknowledged: Collection[str]) -> T
         rows=len(rows),
         workflows=workflows,
         missing_rows=len(set(acknowledged) - rows),
+        unacknowledged_rows=len(rows - set(acknowledged)),
         money_moves=moves.moves,
         duplicate_moves=moves.moves - moves.keys,
     )

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from bench import load, lost
-from bench.common import ResultFile, Stack, machine_line, running_stack
+from bench.common import ResultFile, Stack, add_stack_arguments, machine_line, running_stack
 from bench.service import Service, open_jobs, seed
 from settings import Settings
 
@@ -101,7 +101,7 @@ async def main(args: argparse.Namespace) -> int:
     print(machine_line(result.data["machine"]))
     print(f"cases={args.cases} then={args.then} every={args.every} concurrency={args.concurrency} settings={settings}")
     print(cache_line(settings))
-    async with running_stack(settings, database_url=args.database_url, connections=args.concurrency) as stack:
+    async with running_stack(args, settings, connections=args.concurrency) as stack:
         tally = await measure(stack, args, result)
     print(tally.line())
     print(f"results: {result.shown_path}")
@@ -118,5 +118,5 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--setting", action="append", default=[], help="AFTERSALES_…=value for the service")
     parser.add_argument("--keep-going", action="store_true", help="go on after failed openings")
-    parser.add_argument("--database-url", default=None, help="a database to migrate and use (default: SQLite)")
+    add_stack_arguments(parser)
     sys.exit(asyncio.run(main(parser.parse_args())))

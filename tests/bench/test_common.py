@@ -1,6 +1,7 @@
 """The benchmarks' shared figures: percentiles by nearest rank, the JSON of a run, and the nothing-lost verdict."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,13 +32,19 @@ def test_a_run_is_saved_whole_with_the_machine_it_ran_on(tmp_path: Path, monkeyp
     assert "cores" in common.machine_line(saved["machine"])
 
 
+ALL_THERE = Tally(
+    acknowledged=5, rows=5, workflows=5, missing_rows=0, unacknowledged_rows=0, money_moves=5, duplicate_moves=0
+)
+
+
 @pytest.mark.parametrize(
     ("tally", "lost"),
     [
-        (Tally(acknowledged=5, rows=5, workflows=5, missing_rows=0, money_moves=5, duplicate_moves=0), False),
-        (Tally(acknowledged=5, rows=4, workflows=5, missing_rows=1, money_moves=5, duplicate_moves=0), True),
-        (Tally(acknowledged=5, rows=5, workflows=4, missing_rows=0, money_moves=5, duplicate_moves=0), True),
-        (Tally(acknowledged=5, rows=5, workflows=5, missing_rows=0, money_moves=6, duplicate_moves=1), True),
+        (ALL_THERE, False),
+        (replace(ALL_THERE, rows=4, missing_rows=1), True),
+        (replace(ALL_THERE, rows=6, workflows=6, unacknowledged_rows=1), True),
+        (replace(ALL_THERE, workflows=4), True),
+        (replace(ALL_THERE, money_moves=6, duplicate_moves=1), True),
     ],
 )
 def test_anything_missing_or_moved_twice_is_lost(tally: Tally, lost: bool) -> None:
