@@ -38,6 +38,7 @@ from models.case import Case
 from models.db import create_engine, session_factory
 from models.ledger import LedgerEntry, LedgerKind
 from models.migrate import upgrade_async
+from temporal_options import TemporalTarget
 
 SECRET = "soak-secret-of-at-least-thirty-two-bytes"
 STUCK_GRACE = timedelta(seconds=60)  # a deadline this far behind with the case still waiting on it is stuck
@@ -67,7 +68,8 @@ class DevServer:
         with (self.directory / "temporal.log").open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(*argv, stdout=log, stderr=asyncio.subprocess.STDOUT)
         process = self.process
-        await temporal_server.wait_until_ready(self.address, 60, keep_waiting=lambda: process.returncode is None)
+        ready = TemporalTarget(self.address)
+        await temporal_server.wait_until_ready(ready, 60, keep_waiting=lambda: process.returncode is None)
 
     async def crash(self) -> None:
         assert self.process is not None
