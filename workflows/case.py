@@ -72,6 +72,7 @@ SHIPMENT_STEP_PATCH = "shipment-step-carried-out"  # before it, a cancel or an i
 EVIDENCE_WAIT_PATCH = "evidence-request-waits"  # before it, a request for evidence moved no deadline
 RETURN_ADDRESS_PATCH = "return-goes-somewhere"  # before it, a return granted without an address said "to null"
 EVIDENCE_NEEDS_PATCH = "rule-evidence-requested"  # before it, R-EXPIRED's photo was never asked for
+DURABLE_STEPS_PATCH = "steps-recorded-durably"  # before it, a step was stored by a local activity
 INTERCEPT_RULE = "MERCHANT-INTERCEPT"
 
 
@@ -941,13 +942,30 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
     async def _record(self, *events: EventDraft, shipments: tuple[CaseShipment, ...] = ()) -> None:
         events = system_evidence.attached(self._case.case_id, events)
         step = StepRecord(self._case.case_id, self._seq + 1, tuple(events), self._projection(), shipments)
-        hashes = await workflow.execute_local_activity_method(
-            CaseRecorder.record_step,
-            step,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-            summary=visibility.step_summary(events),
-        )
+        summary = visibility.step_summary(events)
+        # A regular activity, not a local one: a local activity writes during the workflow task, so a task that then
+        # fails to complete ("Workflow task not found" under many concurrent updates) leaves its events stored while
+        # the retried task may handle the updates in another order and number a different event `first_seq`; the
+        # recorder, idempotent by seq, would answer the stored event's hash for it (one event lost, one doubled).
+        # Scheduling a regular activity is part of the task's completion: a failed task schedules nothing, and the
+        # step's seq and events are fixed in the history before anything is written. A local activity only where
+        # nothing runs concurrently is not enough: the retried task may bring updates the failed one did not have.
+        if workflow.patched(DURABLE_STEPS_PATCH):
+            hashes = await workflow.execute_activity_method(
+                CaseRecorder.record_step,
+                step,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+                summary=summary,
+            )
+        else:
+            hashes = await workflow.execute_local_activity_method(
+                CaseRecorder.record_step,
+                step,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+                summary=summary,
+            )
         self._anchor.extend(hashes or [None] * len(events))  # steps recorded before the anchor existed: unknown
         self._seq += len(events)
         self._publish(events)

@@ -85,14 +85,6 @@ async def test_fifty_events_appended_at_once_make_one_contiguous_chain(appended:
     assert (appended.case.event_count, appended.case.head_hash) == (len(events), events[-1]["hash"])
 
 
-@pytest.mark.xfail(
-    reason="known bug: when a workflow task that ran record_step (a local activity) fails to complete — 'Workflow "
-    "task not found' under many concurrent updates — its events stay in the database, the retried task handles the "
-    "updates in another order, and the recorder, keyed on seq alone, answers a different event's hash: acknowledged "
-    "events go missing and others appear twice (e.g. 8 of 40 messages lost, 8 doubled). Record steps from an "
-    "activity whose scheduling is durable, or key each event by its own identity.",
-    strict=False,
-)
 async def test_each_of_fifty_events_appended_at_once_is_on_the_timeline_once(appended: Appended) -> None:
     texts = Counter(e["data"]["text"] for e in appended.events if e["type"] == "message")
     notes = Counter(e["data"]["note"] for e in appended.events if e["type"] == "evidence_added")

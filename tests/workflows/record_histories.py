@@ -193,6 +193,17 @@ async def continued_as_new(env: WorkflowEnvironment, handle: Handle, case: CaseI
     await handle.execute_update(CaseWorkflow.act, decide)
 
 
+async def messages_at_once(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """Both parties send messages at once, each step stored by a regular activity (`steps-recorded-durably`); the
+    merchant then approves."""
+    said = [
+        ActionRequest(Action.MESSAGE, role, actor, message=f"补充说明 {n}")
+        for n, (role, actor) in enumerate([(Role.BUYER, case.buyer_id), (Role.MERCHANT, case.shop_id)] * 3)
+    ]
+    await asyncio.gather(*(handle.execute_update(CaseWorkflow.act, request) for request in said))
+    await approved(env, handle, case)
+
+
 Scenario = Callable[[WorkflowEnvironment, Handle, CaseInput], Awaitable[None]]
 SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "approved": (True, approved),
@@ -212,6 +223,7 @@ SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "oversold_transferred": (False, oversold_transferred),
     "return_granted_nowhere": (True, return_granted_nowhere),
     "continued_as_new": (True, continued_as_new),
+    "messages_at_once": (True, messages_at_once),
 }
 DEADLINES = {"extended_in_a_pause": two_paused_days}  # the others open with no paused days
 KINDS = {  # else refund_only
