@@ -21,6 +21,7 @@ from rulebook.business_calendar import Pause, parse_paused_days
 from rulebook.deadlines import EXTENSION_MAX, DeadlinePolicy
 from rulebook.facts import Thresholds
 from rulebook.timers import DEFAULTS, TimerId, Timers, parse_duration
+from workflows.messages import HISTORY_EVENTS_LIMIT
 
 ROOT = Path(__file__).resolve().parent
 VAR_DIR = ROOT / "var"
@@ -80,8 +81,19 @@ class Settings(BaseSettings):
     # How long a case's next task waits for the worker that cached it before any worker takes it (and replays):
     # shorter recovers faster from a dead worker, longer replays less under load.
     worker_sticky_timeout: Duration = timedelta(seconds=10)
-    evidence_dir: Path = VAR_DIR / "evidence"
     evidence_max_bytes: int = 10 * 1024 * 1024
+    # Where evidence files live (storage/): a local folder, or an S3 bucket (AWS or any S3-compatible store).
+    evidence_store: Literal["local", "s3"] = "local"
+    evidence_dir: Path = VAR_DIR / "evidence"
+    evidence_s3_bucket: str | None = None
+    evidence_s3_prefix: str = ""  # keys become `<prefix>/<case_id>/<sha256>.<ext>`
+    evidence_s3_endpoint_url: AnyHttpUrl | None = None  # unset: AWS; set for an S3-compatible store
+    evidence_s3_region: str | None = None
+    evidence_s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    # Unset: botocore's own chain (AWS_* variables, the shared credentials file, an instance or task role).
+    evidence_s3_access_key_id: SecretStr | None = None
+    evidence_s3_secret_access_key: SecretStr | None = None
+    evidence_s3_timeout: Duration = timedelta(seconds=10)  # per phase (connect, read)
     idempotency_ttl: Duration = timedelta(hours=24)
     # A request still in flight after this long died mid-way: a retry with its key takes over (and finds its effect).
     idempotency_lease: Duration = timedelta(seconds=30)
@@ -116,6 +128,18 @@ class Settings(BaseSettings):
     override_window: Duration = timedelta(hours=72)  # an agent may override an automated decision this long after
     extension_max: Duration = EXTENSION_MAX  # the most time one `extend` may add
     paused_days: PausedDays = ()  # days buyer- and merchant-facing waits do not count (e.g. the 春节 logistics stop)
+    # A case's workflow run continues as new with its state past this many history events (workflows/continuation.py)
+    history_events_limit: Annotated[int, Field(ge=50)] = HISTORY_EVENTS_LIMIT
+
+    # Observability (README "Observability"). The worker serves Prometheus's GET /metrics on this host:port (unset:
+    # none; give each worker on a machine its own port); the API always serves its own on its port.
+    worker_metrics_address: str | None = None
+    tracing: Literal["off", "console", "otlp"] = "off"  # where OpenTelemetry spans go
+    # The collector's OTLP/HTTP traces URL (e.g. http://127.0.0.1:4318/v1/traces); unset: OTEL_EXPORTER_OTLP_* or
+    # the exporter's default.
+    otel_endpoint: AnyHttpUrl | None = None
+    log_format: Literal["json", "text"] | None = None  # unset: json in production, readable text elsewhere
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")
     def _secret_outside_development(self) -> "Settings":
@@ -137,6 +161,20 @@ class Settings(BaseSettings):
             if getattr(self, service) == "http" and url is None:
                 raise ValueError(f"AFTERSALES_{service.upper()}_URL is required when AFTERSALES_{service.upper()}=http")
         return self
+
+    @model_validator(mode="after")
+    def _bucket_for_s3(self) -> "Settings":
+        if self.evidence_store == "s3" and not self.evidence_s3_bucket:
+            raise ValueError("AFTERSALES_EVIDENCE_S3_BUCKET is required when AFTERSALES_EVIDENCE_STORE=s3")
+        if (self.evidence_s3_access_key_id is None) != (self.evidence_s3_secret_access_key is None):
+            raise ValueError(
+                "AFTERSALES_EVIDENCE_S3_ACCESS_KEY_ID and AFTERSALES_EVIDENCE_S3_SECRET_ACCESS_KEY go together"
+            )
+        return self
+
+    @property
+    def logs_as_json(self) -> bool:
+        return self.log_format == "json" if self.log_format else self.env == "production"
 
     @model_validator(mode="after")
     def _temporal_tls_consistent(self) -> "Settings":

@@ -31,12 +31,14 @@ class FactsActivities:
         """The facts as they stand now; the workflow replaces `now` with its own deterministic clock."""
         case_id = opened.case_id
         async with self._sessions() as session:
-            case = await session.get(Case, case_id)
-            order = await session.get(Order, case.order_id) if case else None
-            if case is None or order is None:
+            with_order = select(Case, Order).join(Order, col(Order.order_id) == Case.order_id)
+            found = (await session.exec(with_order.where(Case.case_id == case_id))).first()
+            if found is None:
                 raise ApplicationError(f"no case {case_id} or its order", type="case_not_found", non_retryable=True)
+            case, order = found
             tracking = await _tracking(session, order.order_id)
             delivered = [t.at for t in tracking if t.status == TrackingStatus.DELIVERED]
+            statements, delivery_record = await _from_timeline(session, case_id)
             return CaseFacts(
                 kind=case.kind,
                 reason=_reason(case.reason),
@@ -51,7 +53,7 @@ class FactsActivities:
                 delivered_at=max(delivered) if delivered else None,
                 tracking=tuple(tracking),
                 evidence=await _evidence(session, case_id),
-                statements=await _statements(session, case_id),
+                statements=statements,
                 description=case.description,
                 urgent=case.urgent,
                 asked_at=case.created_at,
@@ -60,39 +62,39 @@ class FactsActivities:
                     {"sku": i.get("sku"), "title": i.get("title"), "listing": i.get("listing") or {}}
                     for i in named_items(order.items, case.items)
                 ),
-                delivery_record=await _delivery_record(session, case_id),
+                delivery_record=delivery_record,
                 shop_return_address=await _shop_return_address(session, case.shop_id),
             )
 
 
-async def _statements(session: AsyncSession, case_id: str) -> tuple[Statement, ...]:
-    """What the parties said on the timeline: a rejecting merchant's claims, and everyone's messages."""
-    said = (CaseEvent.type == "merchant_rejected") | (CaseEvent.type == "message")
-    rows = await session.exec(select(CaseEvent).where(CaseEvent.case_id == case_id, said).order_by(col(CaseEvent.seq)))
+async def _from_timeline(session: AsyncSession, case_id: str) -> tuple[tuple[Statement, ...], DeliveryRecord | None]:
+    """What the parties said (a rejecting merchant's claims, everyone's messages) and the courier's delivery record
+    the case fetched on opening (workflows/not_received.py), as on its timeline."""
+    kinds = ("merchant_rejected", "message", "courier_delivery_record")
+    rows = await session.exec(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case_id, col(CaseEvent.type).in_(kinds))
+        .order_by(col(CaseEvent.seq))
+    )
     statements: list[Statement] = []
+    record: DeliveryRecord | None = None
     for event in rows.all():
+        if event.type == "courier_delivery_record":
+            photo = event.data.get("photo_ref")
+            record = DeliveryRecord(str(event.data.get("reference") or ""), str(photo) if photo else None)
+            continue
         by = Party(event.actor_role)
         if event.type == "message":
             statements.append(Statement(by, "message", str(event.data.get("text") or "")))
         else:
             reason = str(event.data.get("reason") or "")
             statements += [Statement(by, str(claim), reason) for claim in event.data.get("claims", [])]
-    return tuple(statements)
+    return tuple(statements), record
 
 
 async def _shop_return_address(session: AsyncSession, shop_id: str) -> str | None:
     settings = await session.get(ShopSettings, shop_id)
     return settings.return_address if settings is not None and settings.return_address else None
-
-
-async def _delivery_record(session: AsyncSession, case_id: str) -> DeliveryRecord | None:
-    """The courier's delivery record the case fetched on opening (workflows/not_received.py), as on its timeline."""
-    fetched = (CaseEvent.case_id == case_id, CaseEvent.type == "courier_delivery_record")
-    event = (await session.exec(select(CaseEvent).where(*fetched).order_by(col(CaseEvent.seq).desc()))).first()
-    if event is None:
-        return None
-    photo = event.data.get("photo_ref")
-    return DeliveryRecord(str(event.data.get("reference") or ""), str(photo) if photo else None)
 
 
 def _reason(value: str) -> ReasonCode:

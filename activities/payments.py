@@ -17,6 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.adapters.payments import PaymentProvider, PaymentRefused
+from activities.counters import CaseCounters
 from activities.heartbeat import heartbeating
 from models import order_ledger
 from models.case import Case
@@ -29,9 +30,15 @@ from workflows.messages import MoneyMove, MoneyOutcome, MoneyReceipt
 
 
 class MoneyActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], provider: PaymentProvider) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        provider: PaymentProvider,
+        counters: CaseCounters | None = None,
+    ) -> None:
         self._sessions = sessions
         self._provider = provider
+        self._counters = counters or CaseCounters()
 
     @activity.defn
     async def move_money(self, move: MoneyMove) -> MoneyReceipt:
@@ -57,10 +64,13 @@ class MoneyActivities:
 
     async def _settle(self, key: str, status: LedgerStatus, reference: str | None, note: str) -> LedgerEntry:
         async with transaction(self._sessions) as session:
-            entry = (await session.exec(_by_key(key))).one()
+            entry = (await session.exec(_by_key(key).with_for_update())).one()
+            settles = entry.status == LedgerStatus.PENDING  # not already settled by a concurrent attempt
             entry.status, entry.external_ref, entry.completed_at = status, reference, utcnow()
             entry.note = note[:500]
             session.add(entry)
+        if settles:
+            self._counters.settled(entry)
         return entry
 
     async def _claim(self, move: MoneyMove) -> LedgerEntry:
@@ -75,6 +85,8 @@ class MoneyActivities:
                     raise ApplicationError(f"no order {move.order_id}", type="order_not_found", non_retryable=True)
                 entry = await _new_entry(session, move)
                 session.add(entry)
+            if entry.status == LedgerStatus.REFUSED:  # settled as it was claimed: the provider is never called
+                self._counters.settled(entry)
             return entry
         except IntegrityError:  # a concurrent attempt of this same move claimed it first
             async with self._sessions() as session:

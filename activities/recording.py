@@ -5,12 +5,15 @@ The workflow is the only writer of a case's timeline and numbers the events itse
 activity finds its events already there and stores nothing twice.
 """
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.counters import CaseCounters
 from activities.notices import notices_for
 from models.case import Case
 from models.db import transaction
@@ -23,20 +26,23 @@ from workflows.messages import PLATFORM_ID, CaseShipment, EventDraft, StepRecord
 
 
 class CaseRecorder:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], counters: CaseCounters | None = None) -> None:
         self._sessions = sessions
+        self._counters = counters or CaseCounters()
 
     @activity.defn
     async def record_step(self, step: StepRecord) -> list[str]:
         """Stores the step; answers the hashes of its events, which the workflow keeps as the chain's anchor in
         Temporal's own record of the case, out of this database's reach."""
         hashes: list[str] = []
+        appended: list[CaseEvent] = []
         async with transaction(self._sessions) as session:
             case = await session.get(Case, step.case_id, with_for_update=True)
             if case is None:
                 raise ApplicationError(f"no case {step.case_id}", type="case_not_found", non_retryable=True)
             if case.status == CaseStatus.CANCELLED:
                 return []  # closed from outside (activities/closing.py): a step still in flight then stores nothing
+            on_file = await _evidence_on_file(session, step.events)
             for seq, draft in enumerate(step.events, start=step.first_seq):
                 if seq <= case.event_count:  # stored by an earlier attempt of this activity
                     stored = select(CaseEvent.hash).where(CaseEvent.case_id == case.case_id, CaseEvent.seq == seq)
@@ -47,8 +53,9 @@ class CaseRecorder:
                         f"event {seq} would leave a gap after {case.event_count}", non_retryable=True
                     )
                 event = append(session, case, seq, draft)
-                await _file_system_evidence(session, case, event)
+                _file_system_evidence(session, case, event, on_file)
                 hashes.append(event.hash)
+                appended.append(event)
             for shipment in step.shipments:
                 await _register(session, case, shipment)
             p = step.projection
@@ -57,6 +64,8 @@ class CaseRecorder:
             case.urgent = p.urgent
             case.open_key = None if p.status.is_final else case.open_key
             session.add(case)
+            kind = case.kind
+        self._counters.recorded(kind, appended)
         return hashes
 
 
@@ -90,11 +99,21 @@ def append(session: AsyncSession, case: Case, seq: int, draft: EventDraft) -> Ca
     return event
 
 
-async def _file_system_evidence(session: AsyncSession, case: Case, event: CaseEvent) -> None:
+async def _evidence_on_file(session: AsyncSession, events: Sequence[EventDraft]) -> set[str]:
+    """The `system` evidence the step's events carry that is on file already (an earlier step cited it)."""
+    carried = {item["evidence_id"] for draft in events for item in draft.data.get("system_evidence") or ()}
+    if not carried:
+        return set()
+    on_file = select(Evidence.evidence_id).where(col(Evidence.evidence_id).in_(carried))
+    return set((await session.exec(on_file)).all())
+
+
+def _file_system_evidence(session: AsyncSession, case: Case, event: CaseEvent, on_file: set[str]) -> None:
     """The `system` evidence items an event carries join the case's evidence list (workflows/system_evidence.py)."""
     for item in event.data.get("system_evidence") or ():
-        if await session.get(Evidence, item["evidence_id"]) is not None:
+        if item["evidence_id"] in on_file:
             continue
+        on_file.add(item["evidence_id"])
         session.add(
             Evidence(
                 evidence_id=item["evidence_id"],
@@ -111,7 +130,6 @@ async def _file_system_evidence(session: AsyncSession, case: Case, event: CaseEv
                 content=item["content"],
             )
         )
-        await session.flush()
 
 
 def _chained(case: Case, seq: int, draft: EventDraft) -> CaseEvent:

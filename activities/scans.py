@@ -39,7 +39,7 @@ from rulebook.facts import Thresholds, TrackingEvent
 from rulebook.rules.shipment import stalled_event
 from rulebook.timers import Timers
 from workflows.case import CaseWorkflow
-from workflows.messages import PageCursor, PageResult, ScanPage
+from workflows.messages import HISTORY_EVENTS_LIMIT, PageCursor, PageResult, ScanPage
 from workflows.starting import case_input, start_operation
 
 log = logging.getLogger("scans")
@@ -60,10 +60,12 @@ class ScanActivities:
         timers: Timers,
         thresholds: Thresholds,
         deadlines: DeadlinePolicy | None = None,
+        history_events_limit: int = HISTORY_EVENTS_LIMIT,
     ) -> None:
         self._sessions, self._client, self._task_queue = sessions, client, task_queue
         self._timers, self._thresholds = timers, thresholds
         self._deadlines = deadlines or DeadlinePolicy()
+        self._history_events_limit = history_events_limit
 
     @activity.defn
     async def scan_stalled_page(self, page: ScanPage) -> PageResult:
@@ -208,7 +210,7 @@ class ScanActivities:
             return earlier is not None and earlier.event_count == 0  # else: another case holds the order
 
     async def _start(self, case: Case) -> str:
-        opened = case_input(case, self._timers, self._thresholds, self._deadlines)
+        opened = case_input(case, self._timers, self._thresholds, self._deadlines, self._history_events_limit)
         start = start_operation(case, opened, self._task_queue, WorkflowIDConflictPolicy.USE_EXISTING)
         await self._client.execute_update_with_start_workflow(CaseWorkflow.opened, start_workflow_operation=start)
         log.info("opened %s case %s on order %s", case.kind, case.case_id, case.order_id)

@@ -1,6 +1,7 @@
 """The FastAPI application: `create_app()` (uvicorn `api.app:create_app --factory`).
 
-One database engine and one Temporal client per process, built in the lifespan and kept on `app.state`.
+One database engine, one Temporal client and one evidence store per process, built in the lifespan and kept on
+`app.state`.
 """
 
 from collections.abc import AsyncIterator
@@ -8,10 +9,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from api.body_limit import BodyLimit
 from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.evidence_store import EvidenceStore
+from api.observability import observe
 from api.routes import (
     agent,
     cases,
@@ -31,6 +35,9 @@ from api.services import Services
 from api.text import nul_free_parameters
 from models.db import create_engine, session_factory
 from settings import Settings, get_settings
+from storage.selection import evidence_blobs
+from telemetry import logs, tracing
+from telemetry.runtime import temporal_runtime
 from temporal_options import TemporalTarget
 from worker import connect
 
@@ -40,8 +47,17 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings | None = None, *, temporal_client: Client | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(
+    settings: Settings | None = None,
+    *,
+    temporal_client: Client | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
+    """Without `settings` (uvicorn's factory), the environment's, and this process's logging set up from them."""
+    if settings is None:
+        settings = get_settings()
+        logs.configure(settings, "api")
+    tracer_provider = tracer_provider or tracing.tracer_provider(settings, "aftersales-api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,11 +65,17 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
             settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
         )
         try:
-            client = temporal_client or await connect(TemporalTarget.of(settings))
-            app.state.services = Services(engine, session_factory(engine), client)
-            yield
+            client = temporal_client or await connect(
+                TemporalTarget.of(settings), runtime=temporal_runtime(), tracer_provider=tracer_provider
+            )
+            async with evidence_blobs(settings) as blobs:
+                evidence = EvidenceStore(blobs, settings.evidence_max_bytes)
+                app.state.services = Services(engine, session_factory(engine), client, evidence)
+                yield
         finally:
             await engine.dispose()
+            if tracer_provider is not None:
+                tracer_provider.force_flush()
 
     app = FastAPIOffline(  # /docs and /redoc with their assets from the package: no CDN
         title="After-sales cases",
@@ -66,6 +88,7 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
     app.state.settings = settings
     app.add_middleware(BodyLimit, file_max_bytes=settings.evidence_max_bytes)
     install_error_handlers(app)
+    observe(app, tracer_provider)
     routers = (
         order_checks,
         orders,

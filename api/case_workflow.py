@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from temporalio.api.history.v1 import WorkflowExecutionStartedEventAttributes
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -67,13 +68,14 @@ async def send_action(client: Client, case: Case, request: ActionRequest, update
     """Sends one command; the workflow's validator refuses illegal ones before anything is recorded.
 
     `update_id` names the command for good (a request's idempotency key): sent again, Temporal answers with the
-    first outcome while the case runs, and once the case has closed its history still shows the command applied.
+    first outcome while the run that took it runs, the case's later runs answer it without applying it again
+    (they carry the ids: workflows/continuation.py), and once the case has closed its history still shows it applied.
     """
     handle = client.get_workflow_handle_for(CaseWorkflow.run, case.workflow_id)
     try:
         await handle.execute_update(CaseWorkflow.act, request, id=update_id)
     except Exception as error:
-        if update_id is not None and _closed(error) and await _applied(handle, update_id):
+        if update_id is not None and _closed(error) and await _applied(client, handle, update_id):
             return  # an earlier attempt of this very request closed the case: its effect is known
         _raise_api_error(error, case, f"cannot {request.action} a case that is {case.status}")
 
@@ -82,16 +84,26 @@ def _closed(error: Exception) -> bool:
     return isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND
 
 
-async def _applied(handle: WorkflowHandle[Any, Any], update_id: str) -> bool:
-    """Whether the case's history holds a completed update named `update_id`."""
+async def _applied(client: Client, handle: WorkflowHandle[Any, Any], update_id: str) -> bool:
+    """Whether the case's last run completed an update named `update_id`, or was handed it as applied by an earlier
+    run when the case continued as new."""
     async for event in handle.fetch_history_events():
-        completed = event.workflow_execution_update_completed_event_attributes
-        if (
+        if event.HasField("workflow_execution_started_event_attributes"):
+            if update_id in await _carried_update_ids(client, event.workflow_execution_started_event_attributes):
+                return True
+        elif (
             event.HasField("workflow_execution_update_completed_event_attributes")
-            and completed.meta.update_id == update_id
+            and event.workflow_execution_update_completed_event_attributes.meta.update_id == update_id
         ):
             return True
     return False
+
+
+async def _carried_update_ids(client: Client, started: WorkflowExecutionStartedEventAttributes) -> tuple[str, ...]:
+    if not started.continued_execution_run_id:
+        return ()
+    (opened,) = await client.data_converter.decode(started.input.payloads, [CaseInput])
+    return opened.carried.update_ids if isinstance(opened, CaseInput) and opened.carried else ()
 
 
 async def send_agent_command(client: Client, case: Case, update: Any, command: Any, what: str) -> None:
@@ -176,7 +188,13 @@ def _status_of(error: ApplicationError) -> str | None:
 
 def case_input(case: Case, settings: Settings) -> CaseInput:
     """The workflow's input for `case` (also what the facts activity reads the case with)."""
-    return starting.case_input(case, settings.case_timers(), settings.case_thresholds(), settings.case_deadlines())
+    return starting.case_input(
+        case,
+        settings.case_timers(),
+        settings.case_thresholds(),
+        settings.case_deadlines(),
+        settings.history_events_limit,
+    )
 
 
 async def chain_anchor(client: Client, case: Case) -> ChainAnchor | None:

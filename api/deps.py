@@ -54,8 +54,8 @@ SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
-def get_evidence_store(settings: SettingsDep) -> EvidenceStore:
-    return EvidenceStore(settings.evidence_dir, settings.evidence_max_bytes)
+def get_evidence_store(request: Request) -> EvidenceStore:
+    return services(request).evidence
 
 
 EvidenceStoreDep = Annotated[EvidenceStore, Depends(get_evidence_store)]
@@ -86,6 +86,13 @@ SystemDep = Annotated[Caller, Depends(role_in(Role.SYSTEM))]
 BuyerDep = Annotated[Caller, Depends(role_in(Role.BUYER))]
 StaffDep = Annotated[Caller, Depends(role_in(Role.MERCHANT, Role.AGENT))]
 PartyDep = Annotated[Caller, Depends(role_in(Role.BUYER, Role.MERCHANT, Role.AGENT))]  # the case's people
+
+
+async def release_connection(session: AsyncSession) -> None:
+    """Ends the request's transaction before it waits on Temporal, so its database connection goes back to the pool
+    meanwhile: commands queued on one busy case would otherwise hold the whole pool, and the requests behind them
+    time out waiting for a connection (500)."""
+    await session.commit()
 
 
 async def get_visible_case(case_id: str, caller: CallerDep, session: SessionDep) -> Case:

@@ -12,9 +12,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger("api")
 
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthenticated",
@@ -135,7 +137,7 @@ _MORE_RESPONSES: dict[int, str] = {
     429: "A buyer's cap is reached (`too_many_cases` on one order, `too_many_withdrawals` in 24 hours)",
     415: "The file's bytes are not an allowed type (`unsupported_media_type`)",
     500: "A stored file no longer matches its SHA-256 (`evidence_corrupted`) or is gone (`evidence_missing`)",
-    503: "Temporal is unavailable (`temporal_unavailable`); nothing was done, retry",
+    503: "Temporal or the evidence storage is unavailable (`temporal_unavailable`, `storage_unavailable`); retry",
 }
 
 
@@ -167,11 +169,21 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", "the request is not valid", details=details)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = exc.code if isinstance(exc, CodedHTTPException) else HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return error_response(exc.status_code, code, message, exc.headers)
+    headers = {**(exc.headers or {}), "Allow": _allowed(request)} if exc.status_code == 405 else exc.headers
+    return error_response(exc.status_code, code, message, headers)
+
+
+def _allowed(request: Request) -> str:
+    """Every method the path answers (Starlette names only the first route's, and each method is a route here)."""
+    return ", ".join(
+        method
+        for method in METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in request.app.routes)
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

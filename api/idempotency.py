@@ -30,7 +30,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -60,6 +60,8 @@ def _documented(
         Header(
             alias=HEADER,
             description="Optional. The same key and body within `idempotency_ttl` (24 h) get the first answer again.",
+            max_length=MAX_KEY_LENGTH,
+            pattern=r"^[ -~]*[!-~][ -~]*$",  # printable ASCII, not only spaces (`_valid`)
         ),
     ] = None,
 ) -> None:
@@ -216,12 +218,10 @@ def _replay(record: IdempotencyRecord, digest: str) -> Response:
 
 
 async def _complete(sessions: Sessions, record: IdempotencyRecord, response: Response) -> None:
+    """Stores the answer on our row, by id: if an expiry took the key over meanwhile, nothing is overwritten."""
+    done = {"state": KeyState.DONE, "status_code": response.status_code, "response_body": bytes(response.body).decode()}
     async with transaction(sessions) as session:
-        stored = await session.get(IdempotencyRecord, record.id)
-        if stored is not None:
-            stored.state, stored.status_code = KeyState.DONE, response.status_code
-            stored.response_body = bytes(response.body).decode()
-            session.add(stored)
+        await session.exec(update(IdempotencyRecord).where(col(IdempotencyRecord.id) == record.id).values(**done))
 
 
 async def _release(sessions: Sessions, record: IdempotencyRecord) -> None:

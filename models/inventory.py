@@ -3,8 +3,9 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, func
+from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.types import UTCDateTime, utcnow
 
@@ -21,3 +22,11 @@ class StockLevel(SQLModel, table=True):
     # Bumped by every oversold check of the SKU: the write that serialises two checks of one SKU.
     check_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+async def lock_stock(session: AsyncSession, sku: str) -> None:
+    """Serialises the replacements of one SKU's stock until the transaction ends, so concurrent PUTs of it never both
+    insert its rows. PostgreSQL takes an advisory lock (a SKU seen for the first time has no row to lock yet);
+    SQLite lets one writer in at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.exec(select(func.pg_advisory_xact_lock(func.hashtextextended(f"stock:{sku}", 0))))

@@ -1,10 +1,10 @@
-"""Session-wide fixtures: Temporal servers and the test database URL.
+"""Session-wide fixtures: Temporal servers, the test database URL and an S3-compatible server.
 
 One event loop serves the whole session (see pyproject), so these session fixtures are shared by every test.
 """
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,13 +17,14 @@ from temporalio.testing import WorkflowEnvironment
 from models.db import create_engine, session_factory
 from temporal_options import TemporalTarget
 from tests.support.db import migrate, reset_database
+from tests.support.s3_server import s3_server
 from tests.support.temporal import NAMESPACE, running_dev_server, start_time_skipping_env
 from worker import connect
 
 
 @pytest_asyncio.fixture(scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Time-skipping test server; `time_skipping_env.client` uses the pydantic converter."""
+    """Time-skipping test server; `time_skipping_env.client` uses the service's data converter."""
     env = await start_time_skipping_env()
     try:
         yield env
@@ -68,6 +69,13 @@ async def owner_sessions(
     engine = create_engine(owner_url)
     yield session_factory(engine)
     await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """The endpoint URL of an S3-compatible server (moto) on a loopback port, for evidence kept in S3."""
+    with s3_server() as endpoint:
+        yield endpoint
 
 
 def _sqlite_url(directory: Path) -> str:

@@ -8,6 +8,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from models.db import create_engine
 from settings import DEV_JWT_SECRET, Settings
+from storage.selection import s3_client_options
 
 
 def test_every_timer_reads_a_duration_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,6 +60,52 @@ def test_payments_read_from_the_environment_and_keep_the_key_out_of_sight(monkey
     assert settings.payments_timeout == timedelta(seconds=5)
     assert settings.payments_api_key is not None and settings.payments_api_key.get_secret_value() == "sk-live-secret"
     assert "sk-live-secret" not in repr(settings)
+
+
+def test_evidence_stays_in_the_local_folder_unless_s3_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AFTERSALES_EVIDENCE_STORE", raising=False)
+    assert Settings().evidence_store == "local"
+
+
+def test_s3_evidence_without_a_bucket_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_STORE", "s3")
+    monkeypatch.delenv("AFTERSALES_EVIDENCE_S3_BUCKET", raising=False)
+    with pytest.raises(ValidationError, match="AFTERSALES_EVIDENCE_S3_BUCKET is required"):
+        Settings()
+
+
+def test_an_s3_key_id_without_its_secret_refuses_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_STORE", "s3")
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_S3_BUCKET", "evidence")
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_S3_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    with pytest.raises(ValidationError, match="go together"):
+        Settings()
+
+
+def test_s3_settings_reach_the_client_and_keep_the_secret_out_of_sight(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_STORE", "s3")
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_S3_BUCKET", "evidence")
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_S3_ENDPOINT_URL", "https://minio.internal:9000")
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_S3_REGION", "cn-north-1")
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_S3_ADDRESSING_STYLE", "path")
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_S3_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_S3_SECRET_ACCESS_KEY", "s3-secret")
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_S3_TIMEOUT", "5s")
+    settings = Settings()
+    options = s3_client_options(settings)
+
+    assert (options["endpoint_url"], options["region_name"]) == ("https://minio.internal:9000/", "cn-north-1")
+    assert (options["aws_access_key_id"], options["aws_secret_access_key"]) == ("AKIAEXAMPLE", "s3-secret")
+    config = options["config"]
+    assert (config.connect_timeout, config.read_timeout, config.s3) == (5, 5, {"addressing_style": "path"})
+    assert "s3-secret" not in repr(settings)
+
+
+def test_without_s3_keys_the_client_finds_its_own_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_STORE", "s3")
+    monkeypatch.setenv("AFTERSALES_EVIDENCE_S3_BUCKET", "evidence")
+    options = s3_client_options(Settings())
+    assert "aws_access_key_id" not in options and options["endpoint_url"] is None
 
 
 def test_the_extension_cap_and_the_paused_days_travel_with_new_cases(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,7 @@ from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Resolution, Ro
 from rulebook.facts import CaseFacts
 from rulebook.returns import Stage
 from rulebook.timers import TimerId, refund_alert_after
-from workflows import agent_desk, ending, system_evidence, visibility
+from workflows import agent_desk, continuation, ending, system_evidence, visibility
 from workflows import search_attributes as sa
 from workflows.evidence_requests import EvidenceAsks, rule_request
 from workflows.exceptions import ExceptionDesk
@@ -30,11 +30,13 @@ from workflows.exchange_stock import ExchangeStock
 from workflows.messages import (
     PLATFORM_ID,
     ActionRequest,
+    CarriedCase,
     CaseInput,
     CaseShipment,
     ChainAnchor,
     EventDraft,
     EvidenceAdded,
+    Goods,
     MoneyMove,
     MoneyReceipt,
     Projection,
@@ -45,7 +47,7 @@ from workflows.not_received import NotReceived
 from workflows.remedy_messages import RemedyAction, RemedyCall, RemedyReceipt
 from workflows.reshipment import Reshipment
 from workflows.resolutions import ParcelRemedies
-from workflows.returns import Goods, GoodsJourney
+from workflows.returns import GoodsJourney
 from workflows.shipment_steps import CancelFulfilment, Interception, ParcelMove
 from workflows.story import CaseStory, View, details
 
@@ -105,12 +107,21 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._refunded_here = 0  # what this case's own refunds paid, less reversals
         self._anchor: list[str | None] = []  # each event's hash as stored: the timeline's anchor outside the database
         self._story = CaseStory()  # what the Temporal UI's details tell (workflows/story.py)
+        self._updates = continuation.UpdateIds()  # the API's keyed updates applied (workflows/continuation.py)
+        self._continue_due = False  # the history is long: the main loop hands the case on to a new run
+        self._runs = 1
+        if case.carried is not None:
+            self._resume(case.carried)
+            self._case = dataclasses.replace(case, carried=None)  # the state is the workflow's, not the input's
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseStatus:
         try:
-            async with self._lock:
-                await self._open()
+            if case.carried is None:
+                async with self._lock:
+                    await self._open()
+            else:
+                workflow.set_current_details(self._details(self._view()))
             await self._until_closed()
             if self._decided_by_platform() and workflow.patched(OVERRIDE_PATCH):
                 await self._override_window()
@@ -124,7 +135,77 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
 
     async def _until_closed(self) -> None:
         while not self._status.is_final:
+            if self._history_due():
+                await self._continue_as_new()
             await self._wait_for_move_or_deadline()
+
+    # --- bounded history: the case continues as new with its state (workflows/continuation.py) ----------
+
+    def _history_due(self) -> bool:
+        """Whether this run's history is long enough to hand the case on; asked after every recorded step."""
+        if not self._continue_due and continuation.history_full(self._case.history_events_limit):
+            self._continue_due = workflow.patched(continuation.PATCH)
+        return self._continue_due
+
+    async def _continue_as_new(self) -> None:
+        """At a safe point: no update handler runs, so every step is whole and the state handed on is the case's."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._status.is_final:  # the last handler closed it: this run ends it as usual
+            return
+        carried = dataclasses.replace(self._case, carried=self._carried())
+        workflow.continue_as_new(carried)
+
+    def _carried(self) -> CarriedCase:
+        return CarriedCase(
+            status=self._status,
+            deadline=self._deadline,
+            wait=self._wait,
+            extended=self._extended,
+            proposal=self._proposal,
+            decision=self._decision,
+            refundable=self._refundable,
+            urgent=self._urgent,
+            seq=self._seq,
+            money_moves=self._money_moves,
+            remedy_calls={
+                "reship": self._reshipment.attempts,
+                "intercept": self._interception.attempts,
+                "parcel": self._parcel_remedies.attempts,
+                "stock": self._exchange_stock.attempts,
+            },
+            intercept_refund_cents=self._interception.refund_cents,
+            goods=self._goods,
+            menu=self._menu,
+            asked=self._asks.running,
+            closed_at=self._closed_at,
+            overridden=self._overridden,
+            refunded_here=self._refunded_here,
+            anchor=tuple(self._anchor),
+            story=self._story.carried(),
+            update_ids=self._updates.carried(),
+            runs=self._runs + 1,
+        )
+
+    def _resume(self, carried: CarriedCase) -> None:
+        """The state an earlier run handed on; the opening is not run again (its update answers at once)."""
+        self._status, self._deadline, self._wait = carried.status, carried.deadline, carried.wait
+        self._extended, self._proposal, self._decision = carried.extended, carried.proposal, carried.decision
+        self._refundable, self._urgent = carried.refundable, carried.urgent
+        self._seq, self._money_moves = carried.seq, carried.money_moves
+        calls = carried.remedy_calls
+        self._reshipment.attempts, self._interception.attempts = calls.get("reship", 0), calls.get("intercept", 0)
+        self._parcel_remedies.attempts, self._exchange_stock.attempts = calls.get("parcel", 0), calls.get("stock", 0)
+        self._interception.refund_cents = carried.intercept_refund_cents
+        self._goods, self._menu, self._asks = carried.goods, carried.menu, EvidenceAsks(carried.asked)
+        self._closed_at, self._overridden = carried.closed_at, carried.overridden
+        self._refunded_here, self._anchor = carried.refunded_here, list(carried.anchor)
+        self._story = CaseStory.resumed(carried.story)
+        self._updates = continuation.UpdateIds(carried.update_ids)
+        self._opened, self._runs = True, carried.runs
+
+    def _repeated(self) -> bool:
+        """An update the API named for good that an earlier run applied: answered, not applied again."""
+        return self._updates.applied_before(continuation.current_update_id())
 
     @workflow.query
     def chain(self) -> ChainAnchor:
@@ -162,14 +243,18 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         return await self._act(request)
 
     async def _act(self, request: ActionRequest) -> CaseStatus:
+        if self._repeated():
+            return self._status
         async with self._lock:
             self._check(request)  # again: an earlier command may have moved the case since validation
             await self._handle(request)
+            self._updates.remember(continuation.current_update_id())
             return self._status
 
     @act.validator
     def _validate_act(self, request: ActionRequest) -> None:
-        self._check(request)
+        if not self._repeated():
+            self._check(request)
 
     # --- the agent's typed commands (the Temporal UI's update dialog; workflows/agent_desk.py) -----------
 
@@ -234,6 +319,8 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
 
     @workflow.update
     async def add_evidence(self, added: EvidenceAdded) -> CaseStatus:
+        if self._repeated():
+            return self._status
         async with self._lock:
             self._check_open()
             data = dataclasses.asdict(added)
@@ -245,11 +332,13 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
                 await self._record(added_event)
             if added.role == Role.BUYER and self._status == CaseStatus.AWAITING_MERCHANT:
                 await self._decide_at_once()
+            self._updates.remember(continuation.current_update_id())
             return self._status
 
     @add_evidence.validator
     def _validate_evidence(self, added: EvidenceAdded) -> None:
-        self._check_open()
+        if not self._repeated():
+            self._check_open()
 
     async def _decide_at_once(self) -> None:
         """The rules that need no merchant (R-SMALL) often need the buyer's photos, which come after opening."""
@@ -359,14 +448,16 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         version = self._version
         wake_at = self._wake_at()
         if wake_at is None:
-            await workflow.wait_condition(lambda: self._version != version)
+            await workflow.wait_condition(lambda: self._version != version or self._continue_due)
             return
         remaining = wake_at - workflow.now()
         if remaining > timedelta(0):
             try:
                 summary = visibility.timer_summary(self._status, remaining)
                 await workflow.wait_condition(
-                    lambda: self._version != version, timeout=remaining, timeout_summary=summary
+                    lambda: self._version != version or self._continue_due,
+                    timeout=remaining,
+                    timeout_summary=summary,
                 )
                 return
             except TimeoutError:
@@ -860,6 +951,7 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         self._anchor.extend(hashes or [None] * len(events))  # steps recorded before the anchor existed: unknown
         self._seq += len(events)
         self._publish(events)
+        self._history_due()
 
     def _projection(self) -> Projection:
         awaiting = transitions.AWAITING[self._status]
@@ -880,8 +972,14 @@ class CaseWorkflow(GoodsJourney, ExceptionDesk):
         ]
         if self._anchor and self._anchor[-1] is not None:
             updates.append(sa.CHAIN_HEAD.value_set(self._anchor[-1]))
-        view = View(self._case, self._status, self._deadline, self._urgent, self._decision, self._refundable)
+        view = self._view()
         if workflow.patched(visibility.PATCH):
             updates += visibility.attributes(view, self._story)
         workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(details(view, self._story, visibility.title(view)))
+        workflow.set_current_details(self._details(view))
+
+    def _view(self) -> View:
+        return View(self._case, self._status, self._deadline, self._urgent, self._decision, self._refundable)
+
+    def _details(self, view: View) -> str:
+        return details(view, self._story, visibility.title(view))

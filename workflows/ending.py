@@ -42,6 +42,8 @@ class ReconcileResult:
 
 
 def orphan_query() -> str:
-    """Case workflows no longer running whose last published status is still open."""
+    """Case workflows no longer running whose last published status is still open; a run that continued as new
+    (workflows/continuation.py) handed the case on and is no orphan."""
     statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
-    return f"WorkflowType = 'CaseWorkflow' AND ExecutionStatus != 'Running' AND CaseStatus IN ({statuses})"
+    ended = "ExecutionStatus NOT IN ('Running', 'ContinuedAsNew')"
+    return f"WorkflowType = 'CaseWorkflow' AND {ended} AND CaseStatus IN ({statuses})"

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from rulebook.deadlines import DeadlinePolicy
+from rulebook.deadlines import DeadlinePolicy, Wait
 from rulebook.enums import (
     Action,
     CaseKind,
@@ -18,10 +18,58 @@ from rulebook.enums import (
     ShipmentDirection,
     TrackingStatus,
 )
+from rulebook.evidence_requests import Ask
 from rulebook.facts import Thresholds
+from rulebook.returns import Stage
 from rulebook.timers import Timers
 
 PLATFORM_ID = "platform"
+# A case's run continues as new past this many history events (or when the server suggests it), well before
+# Temporal warns (10 240 events, 10 MB) or ends it (51 200, 50 MB); `AFTERSALES_HISTORY_EVENTS_LIMIT` sets it.
+HISTORY_EVENTS_LIMIT = 3000
+
+
+@dataclass
+class Goods:
+    """Where the goods are, what the grant was, and the parcels' tracking numbers (workflows/returns.py)."""
+
+    stage: Stage = Stage.AWAITED
+    outcome: Outcome = Outcome.RETURN_REFUND
+    granted_cents: int = 0
+    return_address: str | None = None
+    parcels: dict[str, ShipmentDirection] = field(default_factory=dict)  # tracking number → return / replacement
+    warn_at: datetime | None = None  # T-BUYER-SHIP's warning, until given
+    seen: set[str] = field(default_factory=set)  # tracking events already on the timeline
+
+
+@dataclass(frozen=True)
+class CarriedCase:
+    """Everything a case's workflow knows, handed to its next run when its history grows long
+    (workflows/continuation.py). The next run opens nothing again: it takes up the same wait, with the same
+    deadline, and numbers its money moves and remedy calls on from where this run stopped."""
+
+    status: CaseStatus
+    deadline: datetime | None
+    wait: Wait | None
+    extended: bool
+    proposal: dict[str, Any] | None
+    decision: dict[str, Any] | None
+    refundable: int
+    urgent: bool
+    seq: int  # events on the timeline
+    money_moves: int  # the business keys' numbering (`case-<id>:refund:<n>`)
+    remedy_calls: dict[str, int]  # each remedy flow's calls so far, for the same reason
+    intercept_refund_cents: int
+    goods: Goods
+    menu: tuple[Resolution, ...]
+    asked: Ask | None  # the request for evidence the case waits on
+    closed_at: datetime | None
+    overridden: bool
+    refunded_here: int
+    anchor: tuple[str | None, ...]  # each event's hash as stored (the `chain` query)
+    story: dict[str, Any]  # what the Temporal UI's details tell (workflows/story.py)
+    update_ids: tuple[str, ...]  # the API's keyed updates applied, newest last: a retry is not applied twice
+    runs: int  # the number of the run it is handed to (the first run is 1)
 
 
 @dataclass(frozen=True)
@@ -37,6 +85,8 @@ class CaseInput:
     timers: Timers
     thresholds: Thresholds = field(default_factory=Thresholds)
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)  # paused days and the extension cap
+    history_events_limit: int = HISTORY_EVENTS_LIMIT
+    carried: CarriedCase | None = None  # a run continued from an earlier one: its state (None: a new case)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ parcels stored for the logistics feed, and the refund once the goods are back. S
 import asyncio
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -31,23 +30,10 @@ from rulebook.decisions import Decision
 from rulebook.enums import Action, CaseStatus, Outcome, Role, ShipmentDirection
 from rulebook.returns import Stage, Step
 from rulebook.timers import TimerId, warning_at
-from workflows.messages import PLATFORM_ID, ActionRequest, CaseShipment, EventDraft, TrackingUpdate
+from workflows.messages import PLATFORM_ID, ActionRequest, CaseShipment, EventDraft, Goods, TrackingUpdate
 
 if TYPE_CHECKING:
     from workflows.messages import CaseInput, MoneyReceipt
-
-
-@dataclass
-class Goods:
-    """Where the goods are, what the grant was, and the parcels' tracking numbers."""
-
-    stage: Stage = Stage.AWAITED
-    outcome: Outcome = Outcome.RETURN_REFUND
-    granted_cents: int = 0
-    return_address: str | None = None
-    parcels: dict[str, ShipmentDirection] = field(default_factory=dict)  # tracking number → return / replacement
-    warn_at: datetime | None = None  # T-BUYER-SHIP's warning, until given
-    seen: set[str] = field(default_factory=set)  # tracking events already on the timeline
 
 
 # What a case closed by its goods' journey says happened, in place of the grant's "send the goods back".

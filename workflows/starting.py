@@ -18,11 +18,17 @@ from rulebook.timers import Timers
 from workflows import search_attributes as sa
 from workflows import visibility
 from workflows.case import CaseWorkflow
-from workflows.messages import CaseInput
+from workflows.messages import HISTORY_EVENTS_LIMIT, CaseInput
 from workflows.story import View
 
 
-def case_input(case: Case, timers: Timers, thresholds: Thresholds, deadlines: DeadlinePolicy) -> CaseInput:
+def case_input(
+    case: Case,
+    timers: Timers,
+    thresholds: Thresholds,
+    deadlines: DeadlinePolicy,
+    history_events_limit: int = HISTORY_EVENTS_LIMIT,
+) -> CaseInput:
     """The workflow's input for `case` (also what the facts activity reads the case with)."""
     return CaseInput(
         case_id=case.case_id,
@@ -36,6 +42,7 @@ def case_input(case: Case, timers: Timers, thresholds: Thresholds, deadlines: De
         timers=timers,
         thresholds=thresholds,
         deadlines=deadlines,
+        history_events_limit=history_events_limit,
     )
 
 

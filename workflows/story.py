@@ -4,6 +4,7 @@ the rules' findings, evidence with the API's download links, the last messages, 
 `CaseStory` is fed every event the workflow records, so it is rebuilt on replay like the rest of its state.
 """
 
+import dataclasses
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -14,6 +15,7 @@ from rulebook.labels import KIND_ZH, OUTCOME_ZH, REASON_ZH, STATUS_ZH, WHO_ZH, w
 from workflows.messages import CaseInput, EventDraft
 
 BEIJING = timezone(timedelta(hours=8), "北京时间")
+FINDINGS_SHOWN, EVIDENCE_SHOWN = 6, 10
 STEP_ZH = {
     "case_opened": "案件开立",
     "decision_made": "规则/客服裁决",
@@ -68,6 +70,16 @@ class CaseStory:
     def add(self, *events: EventDraft) -> None:
         for event in events:
             self._add(event)
+
+    def carried(self) -> dict[str, Any]:
+        """What the next run of the workflow needs to tell the same story: what the details show, no more."""
+        told = dataclasses.asdict(self)
+        told.update(findings=self.findings[-FINDINGS_SHOWN:], evidence=self.evidence[-EVIDENCE_SHOWN:])
+        return {**told, "messages": list(self.messages)}
+
+    @classmethod
+    def resumed(cls, told: dict[str, Any]) -> "CaseStory":
+        return cls(**{**told, "messages": deque(told.get("messages", ()), maxlen=5)})
 
     def _add(self, event: EventDraft) -> None:
         d, who = event.data, word(WHO_ZH, event.actor_role)
@@ -157,14 +169,14 @@ def _findings(story: CaseStory) -> list[str]:
     if not story.findings:
         return []
     rules = f"(规则:{', '.join(story.rules)})" if story.rules else ""
-    return [f"**规则与裁决**{rules}\n" + "\n".join(f"- {line}" for line in story.findings[-6:])]
+    return [f"**规则与裁决**{rules}\n" + "\n".join(f"- {line}" for line in story.findings[-FINDINGS_SHOWN:])]
 
 
 def _evidence(case: CaseInput, story: CaseStory) -> list[str]:
     if not story.evidence:
         return []
     lines = []
-    for entry in story.evidence[-10:]:
+    for entry in story.evidence[-EVIDENCE_SHOWN:]:
         label, evidence_id = entry.rsplit("|", 1)
         path = f"/cases/{case.case_id}/evidence/{evidence_id}"
         lines.append(f"- {label}:GET `{path}`")

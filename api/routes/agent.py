@@ -10,7 +10,7 @@ from sqlmodel import select
 from api import cursor
 from api.auth import Caller
 from api.case_workflow import send_agent_command
-from api.deps import SessionDep, TemporalDep, VisibleCaseDep, role_in
+from api.deps import SessionDep, TemporalDep, VisibleCaseDep, release_connection, role_in
 from api.errors import Unprocessable, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.actions import Text
@@ -67,6 +67,7 @@ async def override(
     if body.outcome in (Outcome.PARTIAL_REFUND, Outcome.COUPON) and body.amount_cents is None:
         raise Unprocessable(f"amount_cents is required for {body.outcome}", code="invalid_request")
     ruling = agent_desk.Override(agent.id, body.outcome, body.rationale, body.amount_cents)
+    await release_connection(session)
     await send_agent_command(client, case, CaseWorkflow.override, ruling, "override")
     await session.refresh(case)
     return CasePublic.of(case)
@@ -78,6 +79,7 @@ async def reassign(
 ) -> CasePublic:
     """Hands an open case to another agent: a `reassigned` event, and the `AssignedAgent` column in the Temporal UI."""
     handover = agent_desk.Reassignment(agent.id, body.to_agent_id, body.reason)
+    await release_connection(session)
     await send_agent_command(client, case, CaseWorkflow.reassign, handover, "reassign")
     await session.refresh(case)
     return CasePublic.of(case)

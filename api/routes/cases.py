@@ -9,10 +9,18 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.common import WorkflowIDConflictPolicy
 
-from api import buyer_caps, cursor
+from api import buyer_caps, cursor, links
 from api.auth import Caller
 from api.case_workflow import send_action, start_case, workflow_id
-from api.deps import BuyerDep, CallerDep, SessionDep, SettingsDep, TemporalDep, VisibleCaseDep
+from api.deps import (
+    BuyerDep,
+    CallerDep,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    VisibleCaseDep,
+    release_connection,
+)
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute, KeyUse, key_use
 from api.return_address import with_return_address
@@ -31,7 +39,7 @@ from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party
 router = APIRouter(prefix="/cases", tags=["cases"], route_class=IdempotentRoute)
 
 
-@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413, 429, 503))
+@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413, 429, 503) | links.CASE_OPENED)
 async def open_case(
     request: Request,
     body: CaseCreate,
@@ -45,6 +53,7 @@ async def open_case(
     earlier = await session.get(Case, case_id)
     if earlier is not None and earlier.buyer_id == caller.id:  # this very request stored it before: answer with it
         if earlier.event_count == 0:
+            await release_connection(session)
             await start_case(client, earlier, settings, WorkflowIDConflictPolicy.USE_EXISTING)
             await session.refresh(earlier)
         return CasePublic.of(earlier)
@@ -97,7 +106,7 @@ async def get_case(case: VisibleCaseDep) -> CasePublic:
     return CasePublic.of(case)
 
 
-@router.post("/{case_id}/actions", dependencies=IDEMPOTENT, responses=documented(413, 429, 503))
+@router.post("/{case_id}/actions", dependencies=IDEMPOTENT, responses=documented(413, 429, 503) | links.ACTION_TAKEN)
 async def act(
     request: Request,
     case: VisibleCaseDep,
@@ -121,6 +130,7 @@ async def act(
     if command.outcome == Outcome.PARTIAL_REFUND and command.amount_cents is not None:
         await _check_left(session, case, command.amount_cents)
     use = key_use(request)
+    await release_connection(session)
     await send_action(client, case, command, f"request-{use.fingerprint[:40]}" if use else None)
     await session.refresh(case)
     return CasePublic.of(case)

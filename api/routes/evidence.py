@@ -1,4 +1,4 @@
-"""Evidence of a case: upload (multipart), list, download. Files live in `api.evidence_store`.
+"""Evidence of a case: upload (multipart), list, download. Files live in `api.evidence_store` (over `storage/`).
 
 An upload is checked against the case's stored status first (a closed case stores nothing), then stored, recorded
 as a row and put on the timeline by the workflow's `add_evidence` update. If the workflow refuses (the case closed
@@ -17,14 +17,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from starlette.concurrency import run_in_threadpool
 
+from api import links
 from api.case_workflow import add_evidence
 from api.deps import EvidenceStoreDep, PartyDep, SessionDep, TemporalDep, VisibleCaseDep
 from api.errors import ApiError, InvalidState, NotFound, Unprocessable, documented
 from api.evidence_store import EvidenceCorrupted, EvidenceStore, StoredFile
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.evidence import EvidenceList, EvidencePublic
+from api.sniff import EXTENSIONS
 from api.text import shown
 from models.case import Case
 from models.evidence import Evidence
@@ -37,12 +38,12 @@ NAME_MAX = 255
 FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The file's bytes, with the media type sniffed at upload",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in EXTENSIONS},
     }
 }
 
 
-@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413, 415, 503))
+@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413, 415, 503) | links.EVIDENCE_ADDED)
 async def upload_evidence(
     caller: PartyDep,
     case: VisibleCaseDep,
@@ -58,7 +59,7 @@ async def upload_evidence(
         raise InvalidState(f"cannot add evidence to a case that is {case.status}", case.status)
     if kind == EvidenceKind.SYSTEM:
         raise Unprocessable("system evidence is captured by the platform, never uploaded", code="invalid_kind")
-    stored = await run_in_threadpool(store.save, case.case_id, file.file)
+    stored = await store.save(case.case_id, file.file)
     evidence = Evidence(
         evidence_id=uuid.uuid4().hex[:16],
         case_id=case.case_id,
@@ -88,7 +89,7 @@ async def list_evidence(case: VisibleCaseDep, session: SessionDep) -> EvidenceLi
     return EvidenceList(items=await evidence_of(session, case.case_id))
 
 
-@router.get("/{evidence_id}", response_class=Response, responses={**FILE_RESPONSE, **documented(500)})
+@router.get("/{evidence_id}", response_class=Response, responses={**FILE_RESPONSE, **documented(500, 503)})
 async def download_evidence(
     evidence_id: str, case: VisibleCaseDep, session: SessionDep, store: EvidenceStoreDep
 ) -> Response:
@@ -97,7 +98,7 @@ async def download_evidence(
     if evidence.content is not None:  # system evidence: its canonical JSON, re-hashed like a file
         data, extension = system_content(evidence), "json"
     else:
-        data = await run_in_threadpool(store.read, evidence.storage_key, evidence.sha256)
+        data = await store.read(evidence.storage_key, evidence.sha256)
         extension = evidence.storage_key.rsplit(".", 1)[-1]
     headers = {
         "Content-Disposition": f'attachment; filename="{evidence.evidence_id}.{extension}"',
@@ -151,7 +152,7 @@ async def _withdraw(session: AsyncSession, store: EvidenceStore, evidence: Evide
         return
     shared = await session.exec(select(Evidence.evidence_id).where(Evidence.storage_key == evidence.storage_key))
     if shared.first() is None:
-        await run_in_threadpool(store.discard, evidence.storage_key)
+        await store.discard(evidence.storage_key)
 
 
 def _display_name(filename: str | None) -> str:

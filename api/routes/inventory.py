@@ -10,7 +10,7 @@ from api.deps import SessionDep, SettingsDep, SystemDep, TemporalDep
 from api.errors import documented
 from api.schemas.inventory import InventoryPublic, InventoryPut, WarehouseStock
 from api.schemas.orders import Id
-from models.inventory import StockLevel
+from models.inventory import StockLevel, lock_stock
 
 router = APIRouter(prefix="/inventory", tags=["integration"])
 
@@ -19,6 +19,7 @@ router = APIRouter(prefix="/inventory", tags=["integration"])
 async def put_stock(
     sku: Id, body: InventoryPut, _caller: SystemDep, session: SessionDep, client: TemporalDep, settings: SettingsDep
 ) -> InventoryPublic:
+    await lock_stock(session, sku)
     await session.exec(delete(StockLevel).where(col(StockLevel.sku) == sku))
     for stock in body.warehouses:
         session.add(StockLevel(sku=sku, **stock.model_dump(mode="json")))

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.case_workflow import send_tracking
-from api.deps import SessionDep, SystemDep, TemporalDep
+from api.deps import SessionDep, SystemDep, TemporalDep, release_connection
 from api.errors import NotFound, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.orders import TrackingAccepted, TrackingEventIn
@@ -33,7 +33,9 @@ async def add_tracking_event(
         raise NotFound(f"no shipment with tracking number {shown(body.tracking_no)}")
     duplicate = await _store(session, body)
     update = TrackingUpdate(body.tracking_no, body.status, body.at, body.location)
-    for case in await _open_cases(session, body.tracking_no):
+    cases = await _open_cases(session, body.tracking_no)
+    await release_connection(session)
+    for case in cases:
         await send_tracking(client, case, update)
     return TrackingAccepted(duplicate=duplicate)
 

@@ -4,13 +4,14 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from api import message_cursor
 from api.auth import Caller
 from api.deps import CallerDep, SessionDep
+from api.schemas.orders import Instant
 from models.notification import Notification
 from rulebook.enums import Role
 
@@ -37,7 +38,7 @@ class Notifications(BaseModel):
 async def list_notifications(
     caller: CallerDep,
     session: SessionDep,
-    since: AwareDatetime | None = None,
+    since: Instant | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     lang: Lang | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

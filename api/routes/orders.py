@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from api import oversold
+from api import links, oversold
 from api.deps import CallerDep, SessionDep, SettingsDep, SystemDep, TemporalDep
 from api.errors import Conflict, NotFound, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
@@ -22,7 +22,7 @@ from rulebook.enums import Role, ShipmentDirection
 router = APIRouter(prefix="/orders", tags=["integration"], route_class=IdempotentRoute)
 
 
-@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413))
+@router.post("", status_code=201, dependencies=IDEMPOTENT, responses=documented(413) | links.ORDER_POSTED)
 async def create_order(
     body: OrderCreate, _caller: SystemDep, session: SessionDep, client: TemporalDep, settings: SettingsDep
 ) -> OrderPublic:
@@ -41,7 +41,12 @@ async def create_order(
     return await _public(session, order)
 
 
-@router.post("/{order_id}/shipments", status_code=201, dependencies=IDEMPOTENT, responses=documented(413))
+@router.post(
+    "/{order_id}/shipments",
+    status_code=201,
+    dependencies=IDEMPOTENT,
+    responses=documented(413) | links.SHIPMENT_ADDED,
+)
 async def add_shipment(order_id: str, body: ShipmentCreate, _caller: SystemDep, session: SessionDep) -> ShipmentPublic:
     order = await session.get(Order, order_id)
     if order is None:

@@ -2,6 +2,8 @@
 merchants. An approval of a return or an exchange without `return_address` uses it (`api/return_address.py`)."""
 
 from fastapi import APIRouter
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.deps import CallerDep, SessionDep
 from api.errors import NotFound
@@ -32,8 +34,16 @@ async def put_settings(
     shop_id: str, body: ShopSettingsIn, caller: CallerDep, session: SessionDep
 ) -> ShopSettingsPublic:
     _check_reach(shop_id, caller, change=True)
+    try:
+        await _store(session, shop_id, body.return_address)
+    except IntegrityError:  # a concurrent first PUT of this shop inserted the row: this one updates it
+        await session.rollback()
+        await _store(session, shop_id, body.return_address)
+    return ShopSettingsPublic(shop_id=shop_id, return_address=body.return_address)
+
+
+async def _store(session: AsyncSession, shop_id: str, return_address: str | None) -> None:
     stored = await session.get(ShopSettings, shop_id) or ShopSettings(shop_id=shop_id)
-    stored.return_address, stored.updated_at = body.return_address, utcnow()
+    stored.return_address, stored.updated_at = return_address, utcnow()
     session.add(stored)
     await session.commit()
-    return ShopSettingsPublic(shop_id=shop_id, return_address=stored.return_address)

@@ -1,9 +1,10 @@
 """Orders, shipments and tracking events pushed by the integration (role `system`)."""
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from api.text import refuse_nul
 from rulebook.enums import TrackingStatus
@@ -15,6 +16,17 @@ Id = Annotated[str, Field(min_length=1, max_length=64)]
 Cents = Annotated[int, Field(strict=True, ge=1, le=MAX_CENTS)]
 Price = Annotated[int, Field(strict=True, ge=0, le=MAX_CENTS)]
 Quantity = Annotated[int, Field(strict=True, ge=1, le=10_000)]
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _date_time_text(value: Any) -> Any:
+    """A time is an RFC 3339 string, as documented: not a number read as Unix seconds (`0.5`, `1700000000`)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and not _DATE_TIME.match(value)):
+        raise ValueError("must be an RFC 3339 date-time with its offset, e.g. 2026-11-30T10:00:00+08:00")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
 
 
 class Strict(BaseModel):
@@ -71,8 +83,8 @@ class OrderCreate(Strict):
     shop_id: Id
     items: list[OrderItem] = Field(min_length=1, max_length=200)
     total_cents: Cents
-    paid_at: AwareDatetime
-    ship_by: AwareDatetime
+    paid_at: Instant
+    ship_by: Instant
     shipping_address: Address
 
     @model_validator(mode="after")
@@ -139,7 +151,7 @@ class TrackingEventIn(Strict):
     tracking_no: Id
     status: TrackingStatus
     location: str = Field(default="", max_length=200)
-    at: AwareDatetime
+    at: Instant
     proof: Proof | None = None
 
 
@@ -157,8 +169,8 @@ class OrderDraft(Strict):
     order_id: Id | None = None
     shop_id: Id | None = None
     total_cents: int | None = Field(default=None, ge=1, le=MAX_CENTS)
-    paid_at: AwareDatetime | None = None
-    ship_by: AwareDatetime | None = None
+    paid_at: Instant | None = None
+    ship_by: Instant | None = None
 
 
 class EntryWarningPublic(BaseModel):

@@ -9,18 +9,20 @@ from models.db import transaction
 from models.timeline import CaseEvent
 from models.types import utcnow
 from rulebook.enums import Claim, Party, ShipmentState
-from rulebook.facts import Statement
+from rulebook.facts import DeliveryRecord, Statement
 from tests.builders import add_case, add_order
 
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def test_facts_carry_the_order_shipment_and_what_the_parties_said(sessions: Sessions) -> None:
+async def test_facts_carry_the_order_shipment_what_the_parties_said_and_the_delivery_record(sessions: Sessions) -> None:
     order = await add_order(sessions, total_cents=12900)
     case = await add_case(sessions, order, amount_cents=5000)
     said = [
+        ("courier_delivery_record", "system", {"reference": "dr-1", "photo_ref": None}),
         ("message", "buyer", {"text": "孩子等着玩"}),
         ("merchant_rejected", "merchant", {"reason": "吊牌已拆", "claims": [Claim.WORN, Claim.TAGS_REMOVED]}),
+        ("courier_delivery_record", "system", {"reference": "dr-2", "photo_ref": "p-2"}),
     ]
     async with transaction(sessions) as session:
         for seq, (type_, role, data) in enumerate(said, start=1):
@@ -48,6 +50,7 @@ async def test_facts_carry_the_order_shipment_and_what_the_parties_said(sessions
         Statement(Party.MERCHANT, Claim.WORN, "吊牌已拆"),
         Statement(Party.MERCHANT, Claim.TAGS_REMOVED, "吊牌已拆"),
     )
+    assert facts.delivery_record == DeliveryRecord("dr-2", "p-2")  # the latest the case fetched
     assert facts.thresholds == case.thresholds and facts.timers == case.timers
 
 

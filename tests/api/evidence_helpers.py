@@ -1,13 +1,16 @@
-"""Files of each kind (every one unique, so no test shares stored bytes with another), uploads, and a look at disk."""
+"""Files of each kind (every one unique, so no test shares stored bytes with another), uploads, and a look at the
+store."""
 
 import re
 import struct
 import uuid
 import zlib
 from collections.abc import AsyncIterator
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
+import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
@@ -15,9 +18,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models.evidence import Evidence
 from rulebook.enums import EvidenceKind
+from tests.support.stored_files import StoredFiles
 
 Sessions = async_sessionmaker[AsyncSession]
 KEY = re.compile(r"^[0-9a-f]{16}/[0-9a-f]{64}\.(jpg|png|webp|heic|pdf|txt|json)$")
+# Runs a test on the app that keeps evidence in a local folder and again on the one that keeps it in S3.
+both_stores = pytest.mark.parametrize("storage", ["local", "s3"], indirect=True)
+
+
+@dataclass(frozen=True)
+class Storage:
+    """An app (fixture `storage`: the local folder unless `both_stores` says otherwise) and what its evidence store
+    holds, seen from outside."""
+
+    app: FastAPI
+    files: StoredFiles
 
 
 def png() -> bytes:
@@ -101,12 +116,6 @@ async def rows(db: Sessions, case_id: str) -> list[Evidence]:
     uploaded = (Evidence.case_id == case_id, Evidence.kind != EvidenceKind.SYSTEM)
     async with db() as session:
         return list((await session.exec(select(Evidence).where(*uploaded))).all())
-
-
-def files_under(root: Path, case_id: str) -> list[str]:
-    """Every file in the case's folder (temporary ones included), relative to the store's root."""
-    folder = root / case_id
-    return sorted(str(p.relative_to(root)) for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
 async def timeline(client: AsyncClient, case_id: str, headers: dict[str, str]) -> list[dict[str, Any]]:

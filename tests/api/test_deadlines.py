@@ -90,6 +90,8 @@ async def test_an_extension_moves_the_short_merchant_deadline_and_the_platform_s
         new_deadline,
     )
     assert passed["extension"]["duration"] == "90s"
+    # Left waiting on an agent, its 13-minute T-AGENT would remind every 13 minutes of the time later tests skip.
+    await time_skipping_env.client.get_workflow_handle(f"case-{case_id}").terminate("test over")
 
 
 async def _get(http: AsyncClient, case_id: str, headers: dict[str, str]) -> dict[str, Any]:

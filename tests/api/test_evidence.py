@@ -14,9 +14,10 @@ from settings import Settings
 from tests.api.evidence_helpers import (
     KEY,
     Sessions,
+    Storage,
+    both_stores,
     chat_json,
     chat_text,
-    files_under,
     jpeg,
     multipart,
     pdf,
@@ -46,8 +47,9 @@ async def _open(client: AsyncClient) -> tuple[Any, str]:
     return order, (await open_case(client, order))["case_id"]
 
 
+@both_stores
 async def test_a_buyer_uploads_a_photo_that_is_stored_by_hash_and_joins_the_timeline(
-    client: AsyncClient, db: Sessions, api_settings: Settings
+    client: AsyncClient, db: Sessions, storage: Storage
 ) -> None:
     order, case_id = await _open(client)
     content = png()
@@ -68,7 +70,7 @@ async def test_a_buyer_uploads_a_photo_that_is_stored_by_hash_and_joins_the_time
     assert item["uploaded_by"] == {"role": "buyer", "id": order.buyer_id}
     [row] = await rows(db, case_id)
     assert KEY.match(row.storage_key) and row.storage_key == f"{case_id}/{item['sha256']}.png"
-    assert (api_settings.evidence_dir / row.storage_key).read_bytes() == content
+    assert await storage.files.read(row.storage_key) == content
 
     added = [e for e in await timeline(client, case_id, order.merchant) if e["type"] == "evidence_added"]
     assert [(e["data"]["evidence_id"], e["data"]["sha256"], e["actor"]) for e in added] == [
@@ -82,6 +84,7 @@ async def test_a_buyer_uploads_a_photo_that_is_stored_by_hash_and_joins_the_time
     assert listed.status_code == 200 and uploaded == [item]
 
 
+@both_stores
 async def test_the_download_is_the_same_bytes_served_as_an_attachment_that_browsers_must_not_sniff(
     client: AsyncClient,
 ) -> None:
@@ -161,7 +164,7 @@ async def test_the_type_is_sniffed_from_the_bytes_never_taken_from_the_name_or_t
     ids=["html", "html-bare", "svg", "php", "script-in-text", "gif", "zip", "elf", "latin1", "nul"],
 )
 async def test_markup_binaries_and_non_utf8_text_labelled_as_images_are_refused_and_nothing_is_kept(
-    client: AsyncClient, db: Sessions, api_settings: Settings, content: bytes
+    client: AsyncClient, db: Sessions, storage: Storage, content: bytes
 ) -> None:
     order, case_id = await _open(client)
 
@@ -169,7 +172,7 @@ async def test_markup_binaries_and_non_utf8_text_labelled_as_images_are_refused_
 
     assert (response.status_code, error(response)["code"]) == (415, "unsupported_media_type")
     assert await rows(db, case_id) == []
-    assert files_under(api_settings.evidence_dir, case_id) == []
+    assert await storage.files.keys(case_id) == []
     assert not [e for e in await timeline(client, case_id, order.buyer) if e["type"] == "evidence_added"]
 
 
@@ -199,7 +202,7 @@ async def test_an_empty_file_is_refused(client: AsyncClient, db: Sessions) -> No
     ids=["dotdot", "backslash", "abs", "passwd", "nested", "encoded", "nul", "300", "rtl", "empty", "dot", "dotdot2"],
 )
 async def test_hostile_file_names_never_reach_the_path(
-    client: AsyncClient, db: Sessions, api_settings: Settings, name: str
+    client: AsyncClient, db: Sessions, storage: Storage, api_settings: Settings, name: str
 ) -> None:
     order, case_id = await _open(client)
     content = png()
@@ -213,23 +216,23 @@ async def test_hostile_file_names_never_reach_the_path(
     [row] = await rows(db, case_id)
     assert KEY.match(row.storage_key), row.storage_key
     assert row.storage_key == f"{case_id}/{hashlib.sha256(content).hexdigest()}.png"
-    assert files_under(api_settings.evidence_dir, case_id) == [row.storage_key]
+    assert await storage.files.keys(case_id) == [row.storage_key]
     assert all(p.is_dir() for p in api_settings.evidence_dir.iterdir())  # nothing landed beside the case folders
     kept = response.json()["original_name"]
     assert len(kept) <= 255 and "\x00" not in kept and "\u202e" not in kept
 
 
-async def test_a_file_changed_on_disk_is_refused_on_read_and_a_missing_one_too(
-    client: AsyncClient, db: Sessions, api_settings: Settings
+@both_stores
+async def test_a_file_changed_in_storage_is_refused_on_read_and_a_missing_one_too(
+    client: AsyncClient, db: Sessions, storage: Storage
 ) -> None:
     order, case_id = await _open(client)
     content = png()
     evidence_id = (await upload(client, case_id, order.buyer, content)).json()["evidence_id"]
     [row] = await rows(db, case_id)
-    path = api_settings.evidence_dir / row.storage_key
     flipped = bytearray(content)
     flipped[-5] ^= 0x01
-    path.write_bytes(bytes(flipped))
+    await storage.files.write(row.storage_key, bytes(flipped))
 
     corrupted = await client.get(f"/cases/{case_id}/evidence/{evidence_id}", headers=order.buyer)
 
@@ -237,33 +240,33 @@ async def test_a_file_changed_on_disk_is_refused_on_read_and_a_missing_one_too(
     assert bytes(flipped) not in corrupted.content
 
     again = await upload(client, case_id, order.buyer, content)  # the bytes the key promises restore the file
-    assert again.status_code == 201 and path.read_bytes() == content
+    assert again.status_code == 201 and await storage.files.read(row.storage_key) == content
     assert (await client.get(f"/cases/{case_id}/evidence/{evidence_id}", headers=order.buyer)).content == content
 
-    path.unlink()
+    await storage.files.remove(row.storage_key)
     missing = await client.get(f"/cases/{case_id}/evidence/{evidence_id}", headers=order.buyer)
     assert (missing.status_code, error(missing)["code"]) == (500, "evidence_missing")
 
 
+@both_stores
 async def test_the_same_bytes_twice_make_two_records_of_one_untouched_file(
-    client: AsyncClient, db: Sessions, api_settings: Settings
+    client: AsyncClient, db: Sessions, storage: Storage
 ) -> None:
     order, case_id = await _open(client)
     content = png()
     first = (await upload(client, case_id, order.buyer, content, note="first")).json()
     [row] = await rows(db, case_id)
-    path = api_settings.evidence_dir / row.storage_key
-    before = path.stat()
+    before = await storage.files.writes(row.storage_key)
 
     second = (await upload(client, case_id, order.merchant, content, kind="other", note="second")).json()
     other = (await upload(client, case_id, order.buyer, png())).json()
 
     assert first["evidence_id"] != second["evidence_id"] and first["sha256"] == second["sha256"]
     assert {r.storage_key for r in await rows(db, case_id) if r.sha256 == first["sha256"]} == {row.storage_key}
-    assert (path.stat().st_ino, path.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
-    assert path.read_bytes() == content
+    assert await storage.files.writes(row.storage_key) == before  # written once, never again
+    assert await storage.files.read(row.storage_key) == content
     assert other["sha256"] != first["sha256"]
-    assert len(files_under(api_settings.evidence_dir, case_id)) == 2
+    assert len(await storage.files.keys(case_id)) == 2
     added = [
         e["data"]["evidence_id"] for e in await timeline(client, case_id, order.buyer) if e["type"] == "evidence_added"
     ]
@@ -271,7 +274,7 @@ async def test_the_same_bytes_twice_make_two_records_of_one_untouched_file(
 
 
 async def test_only_the_cases_people_see_or_add_its_evidence(
-    client: AsyncClient, db: Sessions, api_settings: Settings
+    client: AsyncClient, db: Sessions, storage: Storage
 ) -> None:
     order, case_id = await _open(client)
     evidence_id = (await upload(client, case_id, order.buyer, png())).json()["evidence_id"]
@@ -292,12 +295,12 @@ async def test_only_the_cases_people_see_or_add_its_evidence(
     assert (await client.post(f"/cases/{case_id}/evidence", files={"file": ("x", png())})).status_code == 401
 
     assert [r.evidence_id for r in await rows(db, case_id)] == [evidence_id]
-    assert len(files_under(api_settings.evidence_dir, case_id)) == 1
+    assert len(await storage.files.keys(case_id)) == 1
     assert await rows(db, other_case) == []
 
 
 async def test_a_closed_case_takes_no_evidence_and_nothing_is_stored(
-    client: AsyncClient, db: Sessions, api_settings: Settings
+    client: AsyncClient, db: Sessions, storage: Storage
 ) -> None:
     order = await push_order(client, shipped=False)
     case = await open_case(client, order, reason="not_shipped")  # refunded at once: resolved
@@ -312,12 +315,13 @@ async def test_a_closed_case_takes_no_evidence_and_nothing_is_stored(
         "resolved",
     )
     assert await rows(db, case["case_id"]) == []
-    assert files_under(api_settings.evidence_dir, case["case_id"]) == []
+    assert await storage.files.keys(case["case_id"]) == []
     assert await timeline(client, case["case_id"], order.buyer) == events
 
 
+@both_stores
 async def test_when_the_workflow_refuses_after_the_file_was_stored_the_upload_is_undone(
-    client: AsyncClient, db: Sessions, api_settings: Settings
+    client: AsyncClient, db: Sessions, storage: Storage
 ) -> None:
     """The projection still says open while the workflow has closed the case (a race): row and file go again."""
     order, case_id = await _open(client)
@@ -330,7 +334,7 @@ async def test_when_the_workflow_refuses_after_the_file_was_stored_the_upload_is
 
     assert (response.status_code, error(response)["code"]) == (409, "invalid_state")
     assert await rows(db, case_id) == []
-    assert files_under(api_settings.evidence_dir, case_id) == []
+    assert await storage.files.keys(case_id) == []
     assert await timeline(client, case_id, order.buyer) == events
 
 

@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator
 from httpx import AsyncClient
 
 from api.body_limit import JSON_MAX_BYTES, MULTIPART_OVERHEAD
-from settings import Settings
-from tests.api.evidence_helpers import Sessions, chunks, files_under, multipart, rows, sized, upload
+from tests.api.evidence_helpers import Sessions, Storage, both_stores, chunks, multipart, rows, sized, upload
 from tests.api.helpers import EVIDENCE_MAX_BYTES, SYSTEM, error, new_id, open_case, order_body, push_order
 
 
@@ -17,11 +16,12 @@ async def _case(client: AsyncClient) -> tuple[dict[str, str], str]:
     return order.buyer, (await open_case(client, order))["case_id"]
 
 
+@both_stores
 async def test_a_file_of_exactly_the_cap_is_taken_and_one_byte_more_is_413(
-    client: AsyncClient, db: Sessions, api_settings: Settings
+    client: AsyncClient, db: Sessions, storage: Storage
 ) -> None:
     buyer, case_id = await _case(client)
-    assert api_settings.evidence_max_bytes == EVIDENCE_MAX_BYTES
+    assert storage.app.state.settings.evidence_max_bytes == EVIDENCE_MAX_BYTES
 
     at_cap = await upload(client, case_id, buyer, sized(EVIDENCE_MAX_BYTES))
     over = await upload(client, case_id, buyer, sized(EVIDENCE_MAX_BYTES + 1))
@@ -29,11 +29,12 @@ async def test_a_file_of_exactly_the_cap_is_taken_and_one_byte_more_is_413(
     assert (at_cap.status_code, at_cap.json()["size_bytes"]) == (201, EVIDENCE_MAX_BYTES)
     assert (over.status_code, error(over)["code"]) == (413, "file_too_large")
     assert len(await rows(db, case_id)) == 1
-    assert len(files_under(api_settings.evidence_dir, case_id)) == 1  # no partial file of the refused upload
+    assert len(await storage.files.keys(case_id)) == 1  # no partial file of the refused upload
 
 
+@both_stores
 async def test_without_a_content_length_an_upload_over_the_cap_is_413_and_leaves_nothing(
-    client: AsyncClient, db: Sessions, api_settings: Settings
+    client: AsyncClient, db: Sessions, storage: Storage
 ) -> None:
     buyer, case_id = await _case(client)
     body, content_type = multipart(sized(EVIDENCE_MAX_BYTES + 1))
@@ -44,11 +45,11 @@ async def test_without_a_content_length_an_upload_over_the_cap_is_413_and_leaves
 
     assert (response.status_code, error(response)["code"]) == (413, "file_too_large")
     assert await rows(db, case_id) == []
-    assert files_under(api_settings.evidence_dir, case_id) == []
+    assert await storage.files.keys(case_id) == []
 
 
 async def test_an_endless_chunked_upload_is_cut_off_at_the_cap(
-    client: AsyncClient, db: Sessions, api_settings: Settings
+    client: AsyncClient, db: Sessions, storage: Storage
 ) -> None:
     buyer, case_id = await _case(client)
     head, content_type = multipart(b"")
@@ -67,7 +68,7 @@ async def test_an_endless_chunked_upload_is_cut_off_at_the_cap(
 
     assert (response.status_code, error(response)["code"]) == (413, "file_too_large")
     assert sent <= EVIDENCE_MAX_BYTES + MULTIPART_OVERHEAD + 2 * 64 * 1024
-    assert files_under(api_settings.evidence_dir, case_id) == []
+    assert await storage.files.keys(case_id) == []
 
 
 async def test_a_declared_content_length_over_the_cap_is_refused_before_the_body_is_read(client: AsyncClient) -> None:

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Coroutine
 from typing import Any
 
-import pytest_asyncio
 from httpx import AsyncClient, Response
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -27,11 +26,6 @@ Sessions = async_sessionmaker[AsyncSession]
 LINES = {"tee-1": (3000, 1), "socks-1": (1000, 4)}  # sku → (unit price, quantity): 7 000 paid
 PAID = 7000
 EXPECTED = {200, 201, 409, 422, 429}  # every answer a step may get (429: a buyer cap); a 5xx is a failure
-
-
-@pytest_asyncio.fixture(scope="session")
-async def session_loop() -> asyncio.AbstractEventLoop:
-    return asyncio.get_running_loop()
 
 
 def test_refunds_never_exceed_what_was_paid_across_random_cases_of_one_order(

@@ -55,3 +55,18 @@ async def test_orders_are_read_by_their_buyer_shop_agents_and_the_system_only(cl
     for headers in (OTHER_BUYER, OTHER_SHOP):
         assert (await client.get(path, headers=headers)).status_code == 404
     assert (await client.get(f"/orders/{new_id('order')}", headers=SYSTEM)).status_code == 404
+
+
+async def test_a_foreign_filter_lists_only_the_callers_own_cases(client: AsyncClient) -> None:
+    """BOLA-03: naming another shop or buyer in the query never widens what a caller sees."""
+    order = await push_order(client)
+    case_id = (await open_case(client, order))["case_id"]
+    other = await push_order(client)
+    other_case = (await open_case(client, other))["case_id"]
+
+    as_other_shop = await client.get("/cases", params={"shop_id": order.shop_id}, headers=other.merchant)
+    as_other_buyer = await client.get("/cases", params={"buyer_id": order.buyer_id}, headers=other.buyer)
+
+    for listed in (as_other_shop, as_other_buyer):
+        assert [c["case_id"] for c in listed.json()["items"]] == [other_case]
+    assert case_id != other_case

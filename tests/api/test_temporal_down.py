@@ -7,13 +7,13 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlmodel import select
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.app import create_app
 from models.case import Case
 from settings import Settings
 from tests.api.evidence_helpers import Sessions, png, rows, timeline, upload
 from tests.api.helpers import case_body, error, open_case, push_order
+from workflows.payloads import data_converter
 
 DEAD = "127.0.0.1:1"  # nothing listens on port 1
 
@@ -21,7 +21,7 @@ DEAD = "127.0.0.1:1"  # nothing listens on port 1
 @pytest_asyncio.fixture
 async def down(api_settings: Settings) -> AsyncIterator[AsyncClient]:
     """The same app and database, with a Temporal client that has never reached a server (connected lazily)."""
-    temporal = await Client.connect(DEAD, lazy=True, data_converter=pydantic_data_converter)
+    temporal = await Client.connect(DEAD, lazy=True, data_converter=data_converter)
     app: FastAPI = create_app(api_settings, temporal_client=temporal)
     async with app.router.lifespan_context(app):
         transport = ASGITransport(app=app, raise_app_exceptions=False)

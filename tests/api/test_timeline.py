@@ -1,5 +1,6 @@
 """The timeline as served, and the chain check catching a changed row, a dropped tail, and what a rewrite of the
-whole database hides but the anchor in Temporal's record of the case does not (AUDIT-01..03)."""
+whole database hides but the anchor in Temporal's record of the case does not (AUDIT-01..03): changed,
+deleted, reordered, truncated, rewritten."""
 
 import itertools
 
@@ -61,6 +62,47 @@ async def test_a_dropped_last_event_shows_against_the_head_kept_on_the_case(
     verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
 
     assert verified.json() == {"valid": False, "events": 4, "broken_at": 5, "reason": "truncated", "anchored": True}
+
+
+async def test_an_event_deleted_from_the_middle_breaks_the_chain_there(
+    client: AsyncClient, owner_sessions: Sessions
+) -> None:
+    order = await push_order(client, shipped=False)
+    case_id = (await open_case(client, order))["case_id"]
+    async with unguarded(owner_sessions) as session:
+        await session.exec(delete(CaseEvent).where(col(CaseEvent.case_id) == case_id, col(CaseEvent.seq) == 3))
+
+    verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
+
+    assert verified.json() == {
+        "valid": False,
+        "events": 4,
+        "broken_at": 3,
+        "reason": "deleted or reordered",
+        "anchored": True,
+    }
+
+
+async def test_two_events_swapped_break_the_chain_at_the_first_of_them(
+    client: AsyncClient, owner_sessions: Sessions
+) -> None:
+    order = await push_order(client, shipped=False)
+    case_id = (await open_case(client, order))["case_id"]
+    async with unguarded(owner_sessions) as session:
+        for old, new in ((2, 1000), (3, 2), (1000, 3)):  # through a free number: (case_id, seq) is unique
+            await session.exec(
+                update(CaseEvent).where(col(CaseEvent.case_id) == case_id, col(CaseEvent.seq) == old).values(seq=new)
+            )
+
+    verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
+
+    assert verified.json() == {
+        "valid": False,
+        "events": 5,
+        "broken_at": 2,
+        "reason": "deleted or reordered",
+        "anchored": True,
+    }
 
 
 async def rewrite(session: AsyncSession, case_id: str, keep: int, change: dict[int, dict[str, object]]) -> None:

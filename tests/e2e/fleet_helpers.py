@@ -18,7 +18,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from devtools.run_prod import Fleet, running_fleet
 from temporal_options import TemporalTarget
 from tests.api.helpers import order_body
-from tests.e2e.conftest import service_settings
+from tests.e2e.conftest import service_env
 from tests.e2e.test_refund_story import token
 from tests.support.db import migrate
 from tests.support.failover import Failover
@@ -49,7 +49,7 @@ async def fleet_on_its_own_server(
     """`make prod-local`'s processes (devtools.run_prod.running_fleet) on a migrated database and a dev server of
     their own, with the e2e settings and `settings`."""
     await migrate(owner_url, database_url)
-    all_settings = service_settings(database_url, directory, *outside, **settings)
+    all_settings = service_env(database_url, directory, *outside, **settings)
     async with running_fleet(directory, all_settings, apis=apis, workers=workers) as fleet:
         yield fleet
 

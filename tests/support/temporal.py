@@ -1,20 +1,20 @@
 """Temporal servers for tests: the time-skipping test server and a real dev server, both from the venv's binaries."""
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from devtools import temporal_server
 from devtools.stack import free_port, running_dev_server
 from workflows.callers import CallerHeader
+from workflows.payloads import data_converter
 
 NAMESPACE = "default"
 __all__ = ["NAMESPACE", "free_port", "running_dev_server", "start_time_skipping_env"]
 
 
 async def start_time_skipping_env() -> WorkflowEnvironment:
-    """The Java time-skipping test server with the pydantic converter and the case search attributes registered."""
+    """The Java time-skipping test server with the service's converter and the case search attributes registered."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         interceptors=[CallerHeader()],
         test_server_existing_path=str(temporal_server.test_server_binary()),
     )

@@ -179,6 +179,20 @@ async def return_granted_nowhere(env: WorkflowEnvironment, handle: Handle, case:
     await handle.execute_update(CaseWorkflow.act, decide)
 
 
+async def continued_as_new(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """A case in arbitration collects messages past its history limit and continues as new
+    (`history-continues-as-new`); in the next run T-AGENT reminds the agent, who refunds."""
+    escalate = ActionRequest(Action.ESCALATE, Role.MERCHANT, case.shop_id, reason="说不清")
+    await handle.execute_update(CaseWorkflow.act, escalate)
+    for n in range(10):
+        said = ActionRequest(Action.MESSAGE, Role.BUYER, case.buyer_id, message=f"请尽快处理 {n}")
+        await handle.execute_update(CaseWorkflow.act, said)
+    await env.sleep(timedelta(hours=49))
+    await asyncio.sleep(1)
+    decide = ActionRequest(Action.DECIDE, Role.AGENT, "agent-1", outcome=Outcome.REFUND, rationale="商家未举证")
+    await handle.execute_update(CaseWorkflow.act, decide)
+
+
 Scenario = Callable[[WorkflowEnvironment, Handle, CaseInput], Awaitable[None]]
 SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "approved": (True, approved),
@@ -197,6 +211,7 @@ SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "agent_asked_a_silent_merchant": (True, agent_asked_a_silent_merchant),
     "oversold_transferred": (False, oversold_transferred),
     "return_granted_nowhere": (True, return_granted_nowhere),
+    "continued_as_new": (True, continued_as_new),
 }
 DEADLINES = {"extended_in_a_pause": two_paused_days}  # the others open with no paused days
 KINDS = {  # else refund_only
@@ -205,6 +220,7 @@ KINDS = {  # else refund_only
     "oversold_transferred": CaseKind.OVERSOLD,
     "return_granted_nowhere": CaseKind.RETURN_REFUND,
 }
+HISTORY_LIMITS = {"continued_as_new": 60}  # else the default: the others never continue as new
 REASONS = {"return_granted_nowhere": ReasonCode.NO_REASON}  # else other
 IN_TRANSIT = {"in_transit_intercepted"}  # shipped and not delivered; the others' shipments were delivered
 RECORDING: dict[str, object] = {}  # the sessions of the run, for scenarios that read what was stored
@@ -226,6 +242,8 @@ async def main(names: list[str]) -> None:
                 case = await add_case(sessions, order, kind=kind, reason=reason)
                 if name in DEADLINES:
                     case = dataclasses.replace(case, deadlines=DEADLINES[name](await env.get_current_time()))
+                if name in HISTORY_LIMITS:
+                    case = dataclasses.replace(case, history_events_limit=HISTORY_LIMITS[name])
                 handle = await env.client.start_workflow(
                     CaseWorkflow.run, case, id=f"case-{case.case_id}", task_queue=QUEUE
                 )
@@ -233,9 +251,14 @@ async def main(names: list[str]) -> None:
                 if scenario is not None:
                     await scenario(env, handle, case)
                 await handle.result()
-                history = await handle.fetch_history()
+                first_run = env.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+                history = await first_run.fetch_history()
                 (HISTORIES / f"{name}.json").write_text(history.to_json())
                 print(f"recorded {name}: {len(history.events)} events")
+                if history.events[-1].HasField("workflow_execution_continued_as_new_event_attributes"):
+                    last = await env.client.get_workflow_handle(handle.id).fetch_history()  # the run that closed it
+                    (HISTORIES / f"{name}_last_run.json").write_text(last.to_json())
+                    print(f"recorded {name}_last_run: {len(last.events)} events")
         await env.shutdown()
         await engine.dispose()
 
