@@ -1,5 +1,6 @@
 """How every process reaches Temporal (address, namespace, TLS or an API key) and how a worker is tuned."""
 
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -110,11 +111,14 @@ def test_by_default_the_sticky_cache_is_bounded(monkeypatch: pytest.MonkeyPatch)
 
 
 async def test_the_worker_runs_with_its_tuning(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> None:
-    client = time_skipping_env.client  # the worker is built, not run
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
     tuning = WorkerTuning(40, 30, 20, 4, 3, 250, timedelta(seconds=3))
+    queue = f"tuning-{uuid.uuid4().hex[:8]}"
 
-    config = build_worker(client, session_factory(engine), FakePaymentProvider(), "q", tuning).config()
+    # Run (and so shut down) like every worker: one only built would stay registered with the server's client.
+    worker = build_worker(time_skipping_env.client, session_factory(engine), FakePaymentProvider(), queue, tuning)
+    async with worker:
+        config = worker.config()
 
     await engine.dispose()
     assert (
