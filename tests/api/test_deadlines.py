@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from settings import Settings
-from tests.api.helpers import act, error, open_case, push_order
+from tests.api.helpers import AGENT, act, error, open_case, push_order
 from tests.support.polling import eventually
 
 T_MERCHANT = timedelta(seconds=40)
@@ -90,6 +90,9 @@ async def test_an_extension_moves_the_short_merchant_deadline_and_the_platform_s
         new_deadline,
     )
     assert passed["extension"]["duration"] == "90s"
+    # Closed, so its 13-minute T-AGENT does not remind through every later test's time skips.
+    closed = await act(short, case_id, AGENT, action="decide", outcome="reject", rationale="测试结束")
+    assert closed.json()["status"] == "rejected", closed.text
 
 
 async def _get(http: AsyncClient, case_id: str, headers: dict[str, str]) -> dict[str, Any]:
