@@ -25,7 +25,7 @@ from api.errors import ApiError, InvalidState, NotFound, Unprocessable, document
 from api.evidence_store import EvidenceCorrupted, EvidenceStore, StoredFile
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.evidence import EvidenceList, EvidencePublic
-from api.sniff import EXTENSIONS
+from api.sniff import EXTENSIONS, JSON
 from api.text import shown
 from models.case import Case
 from models.evidence import Evidence
@@ -38,7 +38,11 @@ NAME_MAX = 255
 FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The file's bytes, with the media type sniffed at upload",
-        "content": {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in EXTENSIONS},
+        "content": {
+            # a chat export, or the platform's own record (listing, tracking), is JSON: any JSON value, not a string
+            media_type: {"schema": {} if media_type == JSON else {"type": "string", "format": "binary"}}
+            for media_type in EXTENSIONS
+        },
     }
 }
 

@@ -119,7 +119,9 @@ async def test_a_silent_merchant_lets_the_platform_step_in_and_an_agent_decides(
         decided = [e for e in events if e["type"] == "decision_made"]
         assert "R-TIMEOUT" in decided[0]["data"]["rules"]
         assert (stepped_in["status"], stepped_in["awaiting"]) == ("in_arbitration", "agent")
-        queue = (await http.get("/cases", params={"awaiting": "agent"}, headers=as_agent)).json()["items"]
+        # other tests' cases wait on agents too (the service's database is shared): the agent narrows to the order
+        waiting = {"awaiting": "agent", "order_id": order_id}
+        queue = (await http.get("/cases", params=waiting, headers=as_agent)).json()["items"]
         assert case["case_id"] in [c["case_id"] for c in queue]
         decide = {"action": "decide", "outcome": "refund", "amount_cents": 9900, "rationale": "商家超时,支持买家"}
         done = await http.post(f"/cases/{case['case_id']}/actions", json=decide, headers=as_agent)
