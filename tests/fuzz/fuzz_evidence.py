@@ -39,13 +39,15 @@ from starlette.datastructures import Headers, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from api.errors import ApiError
+from storage.local import LocalBlobStore
 
 CASE_ID = "case-fuzz"
 ALLOWED = set(EXTENSIONS)
 _LOOP = asyncio.new_event_loop()
 logging.disable(logging.WARNING)  # the multipart parser logs every malformed byte it meets
 _SCRATCH = "/dev/shm" if Path("/dev/shm").is_dir() else None  # the store fsyncs each file: memory keeps it quick
-_STORE = EvidenceStore(Path(tempfile.mkdtemp(prefix="fuzz-evidence-", dir=_SCRATCH)), max_bytes=64 * 1024)
+_BLOBS = LocalBlobStore(Path(tempfile.mkdtemp(prefix="fuzz-evidence-", dir=_SCRATCH)))
+_STORE = EvidenceStore(_BLOBS, max_bytes=64 * 1024)
 
 
 def test_one_input(data: bytes) -> None:
@@ -113,15 +115,15 @@ def check_stray_body(stray: bytes, sizes: list[int]) -> None:
 
 def check_storage(name: str, content: bytes) -> None:
     try:
-        stored = _STORE.save(CASE_ID, io.BytesIO(content))
+        stored = _LOOP.run_until_complete(_STORE.save(CASE_ID, io.BytesIO(content)))
     except ApiError as refused:
         assert refused.status in (413, 415, 422), refused.status
         return
     sha = hashlib.sha256(content).hexdigest()
     assert stored.storage_key == f"{CASE_ID}/{sha}.{EXTENSIONS[stored.media_type]}", stored.storage_key
-    assert KEY.fullmatch(stored.storage_key) and _STORE.path(stored.storage_key).is_relative_to(_STORE.root)
-    assert _STORE.read(stored.storage_key, sha) == content
-    _STORE.discard(stored.storage_key)
+    assert KEY.fullmatch(stored.storage_key) and _BLOBS.path(stored.storage_key).is_relative_to(_BLOBS.root)
+    assert _LOOP.run_until_complete(_STORE.read(stored.storage_key, sha)) == content
+    _LOOP.run_until_complete(_STORE.discard(stored.storage_key))
     del name  # the name was never an input to the store: the key is the bytes' alone
 
 
