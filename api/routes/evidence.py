@@ -26,7 +26,7 @@ from api.errors import ApiError, InvalidState, NotFound, Unprocessable, document
 from api.evidence_store import EvidenceCorrupted, EvidenceStore, StoredFile
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.evidence import EvidenceList, EvidencePublic
-from api.sniff import EXTENSIONS
+from api.sniff import EXTENSIONS, JSON
 from api.text import shown
 from models.case import Case
 from models.evidence import Evidence
@@ -39,7 +39,10 @@ NAME_MAX = 255
 FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The file's bytes, with the media type sniffed at upload",
-        "content": {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in EXTENSIONS},
+        "content": {
+            **{media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in EXTENSIONS},
+            JSON: {"schema": {"description": "a JSON chat export, or system evidence's canonical JSON"}},
+        },
     }
 }
 
