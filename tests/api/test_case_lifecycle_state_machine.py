@@ -40,8 +40,8 @@ from tests.api.case_lifecycle_model import Model, Tracked
 from tests.api.helpers import AGENT, SYSTEM, auth, new_id, push_order
 from tests.support.polling import eventually
 
-EXAMPLES = int(os.environ.get("AFTERSALES_SM_EXAMPLES", "5"))
-STEPS = int(os.environ.get("AFTERSALES_SM_STEPS", "10"))
+EXAMPLES = int(os.environ.get("AFTERSALES_SM_EXAMPLES", "6"))
+STEPS = int(os.environ.get("AFTERSALES_SM_STEPS", "12"))
 KINDS = [CaseKind.REFUND_ONLY, CaseKind.RETURN_REFUND, CaseKind.EXCHANGE, CaseKind.NOT_RECEIVED]
 REASONS = {CaseKind.NOT_RECEIVED: "not_received"}
 PAID = 9900
