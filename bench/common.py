@@ -28,14 +28,13 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from devtools import temporal_server
-from devtools.stack import RunningService, running_dev_server, running_service
+from devtools.stack import RunningService, running_dev_server, running_service, stop_process
 from models.db import create_engine
 from models.migrate import upgrade_async
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECRET = "bench-secret-of-at-least-thirty-two-bytes"
 NAMESPACE = "default"
-STOP_TIMEOUT_SECONDS = 10.0
 
 
 def percentiles(seconds: Sequence[float]) -> dict[str, float]:
@@ -247,10 +246,4 @@ async def _bare_worker(directory: Path, address: str, wanted: bool) -> AsyncIter
     try:
         yield
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_SECONDS)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_process(process)

@@ -58,7 +58,7 @@ class DevServer:
                 TemporalTarget(self.address), READY_TIMEOUT_SECONDS, keep_waiting=lambda: process.returncode is None
             )
         except (RuntimeError, TimeoutError) as error:
-            await _stop(process)
+            await stop_process(process)
             raise RuntimeError(f"{error}; server log:\n{_tail(self.log)}") from error
 
     def exited(self) -> bool:
@@ -71,7 +71,7 @@ class DevServer:
 
     async def stop(self) -> None:
         if self.process is not None:
-            await _stop(self.process)
+            await stop_process(self.process)
 
 
 @contextlib.asynccontextmanager
@@ -120,7 +120,7 @@ class Member:
             await _wait_healthy([self])
 
     async def stop(self) -> None:
-        await _stop(self.process)
+        await stop_process(self.process)
 
 
 @dataclass
@@ -241,7 +241,7 @@ async def _kill(process: asyncio.subprocess.Process) -> None:
     await process.wait()
 
 
-async def _stop(process: asyncio.subprocess.Process) -> None:
+async def stop_process(process: asyncio.subprocess.Process) -> None:
     if process.returncode is not None:
         return
     process.terminate()
