@@ -20,7 +20,15 @@ from functools import partial
 from typing import Any
 
 from bench import engine, load, lost
-from bench.common import ResultFile, Stack, add_stack_arguments, machine_line, running_stack
+from bench.common import (
+    ResultFile,
+    Stack,
+    add_stack_arguments,
+    cpu_line,
+    cpu_per_hundred,
+    machine_line,
+    running_stack,
+)
 from bench.service import Service, open_jobs, seed
 
 
@@ -37,16 +45,24 @@ async def vs_engine(stack: Stack, args: argparse.Namespace, result: ResultFile) 
     opened: dict[str, str] = {}
     await load.run(bare_jobs(0, warmup), args.concurrency)  # both sides warm: connections, caches, sandbox imports
     await load.run(open_jobs(service, order_ids[:warmup], opened), args.concurrency)
+    cpu_at_start = stack.cpu()
     bare = await load.run(bare_jobs(warmup, args.cases), args.concurrency)
+    cpu_between = stack.cpu()
     cases = await load.run(open_jobs(service, order_ids[warmup:], opened), args.concurrency)
+    cpu_at_end = stack.cpu()
+    bare_cpu = cpu_per_hundred(cpu_at_start, cpu_between, args.cases)
+    case_cpu = cpu_per_hundred(cpu_between, cpu_at_end, args.cases)
     print(bare.line("bare start"), "(update-with-start until the workflow waits on its timer)")
+    print("   ", cpu_line(bare_cpu))
     print(cases.line("POST /cases"), "(until the case waits on the merchant)")
+    print("   ", cpu_line(case_cpu))
     bare_rate, case_rate = bare.figures("bare start")["per_second"], cases.figures("POST /cases")["per_second"]
     tally = await lost.tally(stack, service.buyer_id, opened.values())
     result.save(
         bare=bare.figures("bare start"),
         cases=cases.figures("POST /cases"),
         ratio=round(case_rate / bare_rate, 2) if bare_rate else None,
+        cpu_seconds_per_100={"bare": bare_cpu, "cases": case_cpu},
         nothing_lost=tally.figures(),
         rss_mib=stack.rss(),
     )

@@ -145,6 +145,14 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds the process has used so far."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return float("nan")
+
+
 def _child_pid(command_part: str) -> int | None:
     """Our own child process whose command line holds `command_part` (the dev server, which the stack does not name)."""
     me = str(os.getpid())
@@ -165,8 +173,21 @@ class Stack:
     http: httpx.AsyncClient  # the API at its base URL
 
     def rss(self) -> dict[str, float]:
-        pids = {"worker": self.service.worker_pid, "api": self.service.api_pid, "temporal": _child_pid("start-dev")}
-        return {name: round(rss_mib(pid), 1) for name, pid in pids.items() if pid is not None}
+        return {name: round(rss_mib(pid), 1) for name, pid in self._pids().items() if name != "bench"}
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by each process of the stack and by this benchmark (its clients)."""
+        return {name: cpu_seconds(pid) for name, pid in self._pids().items()}
+
+    def _pids(self) -> dict[str, int]:
+        pids = {
+            "worker": self.service.worker_pid,
+            "api": self.service.api_pid,
+            "temporal": _child_pid("start-dev"),
+            "bare_worker": _child_pid("bench.engine"),
+            "bench": os.getpid(),
+        }
+        return {name: pid for name, pid in pids.items() if pid is not None}
 
     async def database_sizes(self) -> dict[str, float]:
         """MiB on disk: the dev server's SQLite files and the service's database (SQLite files or PostgreSQL)."""
@@ -180,6 +201,17 @@ class Stack:
         finally:
             await engine.dispose()
         return {"temporal_db_mib": temporal, "service_db_mib": round(size / 2**20, 1)}
+
+
+def cpu_per_hundred(before: Mapping[str, float], after: Mapping[str, float], count: int) -> dict[str, float]:
+    """CPU seconds per 100 operations by process between two `Stack.cpu()` readings (where the machine's time went)."""
+    spent = {name: (after[name] - before[name]) * 100 / max(count, 1) for name in before if name in after}
+    return {name: round(seconds, 2) for name, seconds in spent.items() if seconds >= 0.005}
+
+
+def cpu_line(per_hundred: Mapping[str, float]) -> str:
+    parts = ", ".join(f"{name} {seconds}" for name, seconds in per_hundred.items())
+    return f"CPU s per 100: {parts} (total {round(sum(per_hundred.values()), 2)})"
 
 
 def _files_mib(directory: Path, pattern: str) -> float:
