@@ -54,8 +54,8 @@ class Settings(BaseSettings):
     # PostgreSQL: the role the API and the worker connect as; migrations, run as the schema's owner, grant it what
     # it needs and no more (models/privileges.py). Unset: no grants (SQLite, or one role for everything).
     database_service_role: str | None = None
-    # Connections one process keeps open to PostgreSQL, and how many more it may open under load: N API processes
-    # and M workers need (N + M) × (pool + overflow) under the server's max_connections.
+    # Connections one process keeps open to its database, and how many more it may open under load: on PostgreSQL,
+    # N API processes and M workers need (N + M) × (pool + overflow) under the server's max_connections.
     database_pool_size: PositiveInt = 10
     database_max_overflow: NonNegativeInt = 20
     temporal_address: str = "127.0.0.1:7233"

@@ -36,7 +36,18 @@ def get_settings(request: Request) -> Settings:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session for this request; the route commits once, anything left uncommitted is rolled back."""
     async with services(request).sessions() as session:
+        request.state.session = session
         yield session
+
+
+async def close_route_session(request: Request) -> None:
+    """Gives the route's connection back once the route has answered, before FastAPI closes its session after the
+    response. A keyed request stores its answer in a transaction of its own (api/idempotency.py): holding the route's
+    connection meanwhile, requests filling the pool would each wait for a second one and deadlock until the pool's
+    timeout (tests/api/test_connection_pool.py)."""
+    session = getattr(request.state, "session", None)
+    if isinstance(session, AsyncSession):
+        await session.close()
 
 
 def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:

@@ -39,7 +39,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Message
 
 from api.auth import Caller, authenticate
-from api.deps import get_settings, services
+from api.deps import close_route_session, get_settings, services
 from api.errors import ApiError, Conflict, Unauthenticated, Unprocessable
 from models.db import transaction
 from models.idempotency import IdempotencyRecord, KeyState
@@ -115,8 +115,10 @@ async def _run_once(request: Request, handler: Handler, key: str, scope: str, di
     try:
         response = await handler(request)
     except Exception:
+        await close_route_session(request)
         await _release(sessions, record)
         raise
+    await close_route_session(request)
     if response.status_code >= 500:
         await _release(sessions, record)
     else:

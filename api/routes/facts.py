@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from activities.facts import FactsActivities
 from api import minimise
 from api.case_workflow import case_input
-from api.deps import SessionDep, SessionsDep, SettingsDep, StaffDep, VisibleCaseDep
+from api.deps import SessionDep, SessionsDep, SettingsDep, StaffDep, VisibleCaseDep, release_connection
 from api.routes.evidence import evidence_of
 from api.schemas.facts import (
     BuyerMessage,
@@ -40,6 +40,7 @@ async def get_facts(
 ) -> CaseFactsPublic:
     """The order with its listing snapshot, tracking (the event it stalled on marked), the buyer's messages,
     the evidence, and the rule book's recommendation on these facts."""
+    await release_connection(session)  # the loader takes a connection of its own: one at a time, or a full pool waits
     facts = await FactsActivities(sessions).load_case_facts(case_input(case, settings))
     decision = recommend(facts)
     return CaseFactsPublic(
