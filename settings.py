@@ -11,6 +11,7 @@ from pydantic import (
     Field,
     FilePath,
     NonNegativeInt,
+    PositiveFloat,
     PositiveInt,
     SecretStr,
     model_validator,
@@ -58,6 +59,7 @@ class Settings(BaseSettings):
     # N API processes and M workers need (N + M) × (pool + overflow) under the server's max_connections.
     database_pool_size: PositiveInt = 10
     database_max_overflow: NonNegativeInt = 20
+    database_pool_timeout: PositiveFloat = 30.0  # seconds a request waits for a connection before 503
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     # TLS to Temporal (temporal_options.py): unset, it is on when a TLS file, a server name or an API key is given;

@@ -184,7 +184,10 @@ async def serve(
     settings: Settings, provider: PaymentProvider, fulfilment: Fulfilment | None = None, courier: Courier | None = None
 ) -> None:
     engine = create_engine(
-        settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout,
     )
     tracer_provider = tracing.tracer_provider(settings, "aftersales-worker")
     runtime = temporal_runtime(settings.worker_metrics_address)

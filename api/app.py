@@ -62,7 +62,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(
-            settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            pool_timeout=settings.database_pool_timeout,
         )
         try:
             client = temporal_client or await connect(

@@ -11,6 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -137,7 +139,8 @@ _MORE_RESPONSES: dict[int, str] = {
     429: "A buyer's cap is reached (`too_many_cases` on one order, `too_many_withdrawals` in 24 hours)",
     415: "The file's bytes are not an allowed type (`unsupported_media_type`)",
     500: "A stored file no longer matches its SHA-256 (`evidence_corrupted`) or is gone (`evidence_missing`)",
-    503: "Temporal or the evidence storage is unavailable (`temporal_unavailable`, `storage_unavailable`); retry",
+    503: "Temporal, the database or the evidence storage is unavailable or busy (`temporal_unavailable`, "
+    "`database_unavailable`, `storage_unavailable`); retry",
 }
 
 
@@ -186,6 +189,15 @@ def _allowed(request: Request) -> str:
     )
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """No connection free in the pool within its timeout, or the database refused or dropped one (SQLite: locked):
+    nothing was committed, and the same request may succeed in a moment."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(
+        503, "database_unavailable", "the database is busy or unreachable; try again", {"Retry-After": "1"}
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "something went wrong on our side")
@@ -195,4 +207,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -8,13 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
-def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
-    """A pool of `pool_size` connections kept open and up to `max_overflow` more under load."""
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, pool_timeout: float = 30.0) -> AsyncEngine:
+    """A pool of `pool_size` connections kept open and up to `max_overflow` more under load; a caller waits up to
+    `pool_timeout` seconds for one."""
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=pool_size, max_overflow=max_overflow)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, **pool)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

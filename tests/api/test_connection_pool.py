@@ -1,4 +1,5 @@
-"""A request holds at most one of its process's database connections at a time (or a full pool deadlocks).
+"""A request holds at most one of its process's database connections at a time (or a full pool deadlocks), and
+one that finds none free in time answers 503 `database_unavailable`, having stored nothing.
 
 A keyed request stores its answer under the key (its own transaction) after the route has run. When the route's
 session still held its connection then, a full pool deadlocked: every request waited for a second connection that
@@ -8,14 +9,20 @@ only another waiting request could give back, until the pool's timeout answered 
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest_asyncio
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.app import create_app
+from models.case import Case
 from settings import Settings
-from tests.api.helpers import AGENT, OrderRef, case_body, new_id, push_order
+from tests.api.helpers import AGENT, OrderRef, case_body, error, new_id, push_order
 
 ANSWER_WITHIN = 15.0  # seconds; a deadlocked request waits for the pool's 30-second timeout
 
@@ -25,15 +32,23 @@ async def _end(app: FastAPI, *case_ids: str) -> None:
         await app.state.services.temporal.get_workflow_handle(f"case-{case_id}").terminate("the test is over")
 
 
-@pytest_asyncio.fixture
-async def one_connection_client(app: FastAPI, api_settings: Settings) -> AsyncIterator[AsyncClient]:
+@asynccontextmanager
+async def _one_connection_app(
+    app: FastAPI, settings: Settings, **more: Any
+) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
     """The app again, with a pool of exactly one connection; `app`'s worker serves its cases."""
-    settings = api_settings.model_copy(update={"database_pool_size": 1, "database_max_overflow": 0})
+    settings = settings.model_copy(update={"database_pool_size": 1, "database_max_overflow": 0, **more})
     application = create_app(settings, temporal_client=app.state.services.temporal)
     async with application.router.lifespan_context(application):
         transport = ASGITransport(app=application, raise_app_exceptions=False)
         async with AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
+            yield application, http
+
+
+@pytest_asyncio.fixture
+async def one_connection_client(app: FastAPI, api_settings: Settings) -> AsyncIterator[AsyncClient]:
+    async with _one_connection_app(app, api_settings) as (_, http):
+        yield http
 
 
 async def test_a_keyed_opening_answers_with_a_single_connection(
@@ -76,3 +91,23 @@ async def test_an_agent_reads_a_cases_facts_with_a_single_connection(
 
     assert (facts.status_code, facts.json()["case_id"]) == (200, case_id)
     await _end(app, case_id)
+
+
+async def test_no_connection_free_in_time_is_503_and_stores_nothing(
+    app: FastAPI, api_settings: Settings, client: AsyncClient, db: async_sessionmaker[AsyncSession]
+) -> None:
+    order = await push_order(client)
+    async with _one_connection_app(app, api_settings, database_pool_timeout=0.5) as (application, http):
+        async with application.state.services.engine.connect() as held:  # the pool's only connection, taken
+            await held.exec_driver_sql("SELECT 1")
+            refused = await http.post(
+                "/cases", json=case_body(order), headers={**order.buyer, "Idempotency-Key": new_id("key")}
+            )
+
+        assert (refused.status_code, error(refused)["code"]) == (503, "database_unavailable")
+        assert refused.headers["retry-after"] == "1"
+        async with db() as session:
+            assert (await session.exec(select(Case).where(Case.order_id == order.order_id))).first() is None
+        retried = await http.post("/cases", json=case_body(order), headers=order.buyer)  # the connection is free again
+        assert retried.status_code == 201, retried.text
+    await _end(app, retried.json()["case_id"])
