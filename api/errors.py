@@ -189,9 +189,20 @@ def _allowed(request: Request) -> str:
     )
 
 
+def database_unavailable(exc: Exception) -> bool:
+    """No connection came free within the pool's timeout, a connection was lost, or SQLite stayed locked past its
+    busy timeout: nothing was committed and the same request may succeed in a moment. A fault of the schema or of a
+    query (say, a missing table) is none of these."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if isinstance(exc, OperationalError):
+        return exc.connection_invalidated or "database is locked" in str(exc.orig)
+    return False
+
+
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    """No connection free in the pool within its timeout, or the database refused or dropped one (SQLite: locked):
-    nothing was committed, and the same request may succeed in a moment."""
+    if not database_unavailable(exc):
+        return await _unexpected(request, exc)
     log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
     return error_response(
         503, "database_unavailable", "the database is busy or unreachable; try again", {"Retry-After": "1"}

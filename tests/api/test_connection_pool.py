@@ -8,18 +8,23 @@ only another waiting request could give back, until the pool's timeout answered 
 """
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from api.app import create_app
+from api.errors import database_unavailable
 from models.case import Case
 from settings import Settings
 from tests.api.helpers import AGENT, OrderRef, case_body, error, new_id, push_order
@@ -111,3 +116,17 @@ async def test_no_connection_free_in_time_is_503_and_stores_nothing(
         retried = await http.post("/cases", json=case_body(order), headers=order.buyer)  # the connection is free again
         assert retried.status_code == 201, retried.text
     await _end(app, retried.json()["case_id"])
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (PoolTimeout("QueuePool limit of size 1 overflow 0 reached"), True),
+        (OperationalError("INSERT …", {}, sqlite3.OperationalError("database is locked")), True),
+        (OperationalError("SELECT 1", {}, ConnectionResetError("gone"), connection_invalidated=True), True),
+        (OperationalError("SELECT …", {}, sqlite3.OperationalError("no such table: cases")), False),
+        (ValueError("not the database's"), False),
+    ],
+)
+def test_only_a_busy_or_lost_database_counts_as_unavailable(error: Exception, unavailable: bool) -> None:
+    assert database_unavailable(error) is unavailable
