@@ -127,12 +127,11 @@ async def main(args: argparse.Namespace) -> int:
         bare_worker=args.vs_engine,
     ) as stack:
         tally: lost.Tally = await measure(stack, args, result)
-    print(tally.line())
-    print(f"results: {result.shown_path}")
+    status = lost.report(tally, result)
     if args.vs_engine:
         ratio = result.data["ratio"]
         print(f"open rate vs engine: {ratio:.2f}" if ratio is not None else "open rate vs engine: n/a")
-    return 1 if tally.lost else 0
+    return status
 
 
 if __name__ == "__main__":

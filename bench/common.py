@@ -203,6 +203,11 @@ class Stack:
         return {"temporal_db_mib": temporal, "service_db_mib": round(size / 2**20, 1)}
 
 
+def verdict(met: bool) -> str:
+    """How a benchmark prints a target against its figure."""
+    return "met" if met else "NOT MET"
+
+
 def cpu_per_hundred(before: Mapping[str, float], after: Mapping[str, float], count: int) -> dict[str, float]:
     """CPU seconds per 100 operations by process between two `Stack.cpu()` readings (where the machine's time went)."""
     spent = {name: (after[name] - before[name]) * 100 / max(count, 1) for name in before if name in after}

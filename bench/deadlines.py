@@ -26,7 +26,15 @@ from typing import Any
 from sqlalchemy import text
 
 from bench import engine, load, lost
-from bench.common import ResultFile, Stack, add_stack_arguments, machine_line, percentiles, running_stack
+from bench.common import (
+    ResultFile,
+    Stack,
+    add_stack_arguments,
+    machine_line,
+    percentiles,
+    running_stack,
+    verdict,
+)
 from bench.service import Service, seed
 from models.db import create_engine
 from rulebook.timers import parse_duration
@@ -224,16 +232,12 @@ def check_targets(alone: dict[str, Any], storm: dict[str, Any], bare: dict[str, 
     bound = STORM_VS_BARE_TARGET * bare["completed"].get("p99_ms", 0.0)
     met = {"alone_under_1s": alone_ms < ALONE_TARGET_S * 1000, "storm_p99_within_1_5x_bare": storm_p99 <= bound}
     print("targets:")
-    print(f"  one deadline alone {alone_ms:.0f} ms < {ALONE_TARGET_S * 1000:.0f} ms: {_verdict(met['alone_under_1s'])}")
+    print(f"  one deadline alone {alone_ms:.0f} ms < {ALONE_TARGET_S * 1000:.0f} ms: {verdict(met['alone_under_1s'])}")
     print(
         f"  storm p99 {storm_p99:.0f} ms <= {STORM_VS_BARE_TARGET}x bare p99 ({bound:.0f} ms): "
-        f"{_verdict(met['storm_p99_within_1_5x_bare'])}"
+        f"{verdict(met['storm_p99_within_1_5x_bare'])}"
     )
     return met
-
-
-def _verdict(met: bool) -> str:
-    return "met" if met else "NOT MET"
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -243,9 +247,7 @@ async def main(args: argparse.Namespace) -> int:
     settings = {"AFTERSALES_T_MERCHANT": args.t_merchant}
     async with running_stack(args, settings, connections=args.concurrency, bare_worker=True) as stack:
         tally = await measure(stack, args, result)
-    print(tally.line())
-    print(f"results: {result.shown_path}")
-    return 1 if tally.lost else 0
+    return lost.report(tally, result)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, text
 
-from bench.common import Stack
+from bench.common import ResultFile, Stack
 from models.db import create_engine
 
 VISIBILITY_WAIT_SECONDS = 30.0
@@ -82,3 +82,10 @@ async def _workflows(stack: Stack, buyer_id: str, expected: int) -> int:
         if count == expected or time.monotonic() > deadline:
             return count
         await asyncio.sleep(1)
+
+
+def report(tally: Tally, result: ResultFile) -> int:
+    """The run's last lines, and its exit status: non-zero when anything was lost."""
+    print(tally.line())
+    print(f"results: {result.shown_path}")
+    return 1 if tally.lost else 0

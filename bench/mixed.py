@@ -17,7 +17,7 @@ from functools import partial
 from typing import Any
 
 from bench import engine, load, lost
-from bench.common import ResultFile, Stack, add_stack_arguments, machine_line, running_stack
+from bench.common import ResultFile, Stack, add_stack_arguments, machine_line, running_stack, verdict
 from bench.service import Service, open_jobs, seed
 
 OPEN, GET, LIST, APPROVE, BARE = "POST /cases", "GET /cases/{id}", "GET /cases", "approve", "bare update"
@@ -107,18 +107,15 @@ def check_targets(figures: dict[str, dict[str, Any]], errors: int) -> dict[str, 
         "no_errors": errors == 0,
     }
     print("targets:")
-    verdict = _verdict(met["get_p99_under_50ms"])
-    print(f"  GET /cases/{{id}} p99 {get_p99:.1f} ms < {GET_P99_TARGET_MS:.0f} ms: {verdict}")
+    print(
+        f"  GET /cases/{{id}} p99 {get_p99:.1f} ms < {GET_P99_TARGET_MS:.0f} ms: {verdict(met['get_p99_under_50ms'])}"
+    )
     print(
         f"  approve p99 {action_p99:.1f} ms <= {ACTION_VS_BARE_TARGET}x bare update p99 ({bound:.1f} ms): "
-        f"{_verdict(met['action_p99_within_1_5x_bare'])} ({action_p99 / max(bound / ACTION_VS_BARE_TARGET, 1e-9):.1f}x)"
+        f"{verdict(met['action_p99_within_1_5x_bare'])} ({action_p99 / max(bound / ACTION_VS_BARE_TARGET, 1e-9):.1f}x)"
     )
-    print(f"  errors {errors} = 0: {_verdict(met['no_errors'])}")
+    print(f"  errors {errors} = 0: {verdict(met['no_errors'])}")
     return met
-
-
-def _verdict(met: bool) -> str:
-    return "met" if met else "NOT MET"
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -128,9 +125,7 @@ async def main(args: argparse.Namespace) -> int:
     settings = {"AFTERSALES_T_MERCHANT": "24h"}
     async with running_stack(args, settings, connections=args.clients, bare_worker=True) as stack:
         tally = await measure(stack, args, result)
-    print(tally.line())
-    print(f"results: {result.shown_path}")
-    return 1 if tally.lost else 0
+    return lost.report(tally, result)
 
 
 if __name__ == "__main__":

@@ -103,9 +103,7 @@ async def main(args: argparse.Namespace) -> int:
     print(cache_line(settings))
     async with running_stack(args, settings, connections=args.concurrency) as stack:
         tally = await measure(stack, args, result)
-    print(tally.line())
-    print(f"results: {result.shown_path}")
-    return 1 if tally.lost else 0
+    return lost.report(tally, result)
 
 
 if __name__ == "__main__":
