@@ -113,7 +113,11 @@ async def _carried_update_ids(client: Client, started: WorkflowExecutionStartedE
     if not started.continued_execution_run_id:
         return ()
     (opened,) = await client.data_converter.decode(started.input.payloads, [CaseInput])
-    return opened.carried.update_ids if isinstance(opened, CaseInput) and opened.carried else ()
+    if not isinstance(opened, CaseInput):
+        return ()
+    if opened.state is not None:
+        return tuple(opened.state.applied)
+    return opened.carried.update_ids if opened.carried else ()
 
 
 async def send_agent_command(client: Client, case: Case, update: Any, command: Any, what: str) -> None:

@@ -26,6 +26,7 @@ class Thresholds:
     small_claim_threshold_cents: int = 2000  # R-SMALL: at most this much is granted at once
     stall_coupon_cents: int = 500  # R-STALL: the buyer's no-threshold coupon (¥5)
     wash_partial_refund_percent: int = 30  # R-WASH: the partial refund offered when the listing said "do not wash"
+    coupon_max_cents: int = 20000  # a goodwill coupon (an agent's ruling or override) is at most this much
 
 
 @dataclass(frozen=True)

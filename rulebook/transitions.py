@@ -21,13 +21,13 @@ class Transition:
     roles: frozenset[Role]
     to: CaseStatus | None  # None: decided by the outcome (see `status_after`) or unchanged for `message`
     needs_proposal: bool = False
-    before_goods_sent: bool = False  # only while the goods have not been sent back (a return's withdrawal)
+    before_irreversible: bool = False  # only while nothing irreversible happened (a withdrawal, product.md §5)
 
 
 def _t(
-    status: S, action: A, roles: set[R], to: S | None, needs_proposal: bool = False, before_goods_sent: bool = False
+    status: S, action: A, roles: set[R], to: S | None, needs_proposal: bool = False, before_irreversible: bool = False
 ) -> Transition:
-    return Transition(status, action, frozenset(roles), to, needs_proposal, before_goods_sent)
+    return Transition(status, action, frozenset(roles), to, needs_proposal, before_irreversible)
 
 
 _REFUND_ONLY: tuple[Transition, ...] = (
@@ -47,9 +47,15 @@ _EVERY_KIND: tuple[Transition, ...] = tuple(
     for status in _ANY_OPEN
     for t in (
         _t(status, A.MESSAGE, {R.BUYER, R.MERCHANT, R.AGENT}, None),
-        _t(status, A.WITHDRAW, {R.BUYER}, S.WITHDRAWN),
         _t(status, A.DECIDE, {R.AGENT}, None),
     )
+)
+# A buyer may withdraw while nothing irreversible has happened (product.md §5): not once money moved, a parcel was
+# sent again or intercepted, or the goods were sent back (the workflow says which); a parcel on its way is no
+# longer the buyer's to call off.
+_WITHDRAWABLE = (S.AWAITING_MERCHANT, S.AWAITING_BUYER, S.IN_ARBITRATION)
+_WITHDRAW: tuple[Transition, ...] = tuple(
+    _t(status, A.WITHDRAW, {R.BUYER}, S.WITHDRAWN, before_irreversible=True) for status in _WITHDRAWABLE
 )
 
 # The merchant's first answer and the buyer's answer to a proposal or rejection, as in refund_only.
@@ -84,11 +90,11 @@ _EXCHANGE: tuple[Transition, ...] = (
     _t(S.REPLACEMENT_IN_TRANSIT, A.ESCALATE, {R.BUYER}, S.IN_ARBITRATION),
 )
 
-# A buyer may withdraw a return while nothing irreversible has happened: until the goods are sent back.
-_BEFORE_SHIPPING = (S.AWAITING_MERCHANT, S.AWAITING_BUYER, S.AWAITING_RETURN_SHIPMENT, S.IN_ARBITRATION)
+# A return may also be withdrawn while the buyer has not sent the goods back yet.
 _EVERY_RETURN: tuple[Transition, ...] = (
-    *(t for t in _EVERY_KIND if t.action != A.WITHDRAW),
-    *(_t(status, A.WITHDRAW, {R.BUYER}, S.WITHDRAWN, before_goods_sent=True) for status in _BEFORE_SHIPPING),
+    *_EVERY_KIND,
+    *_WITHDRAW,
+    _t(S.AWAITING_RETURN_SHIPMENT, A.WITHDRAW, {R.BUYER}, S.WITHDRAWN, before_irreversible=True),
 )
 
 # The merchant checks with the courier, then reships or refunds (approve) or rejects with the courier's record.
@@ -99,7 +105,7 @@ _NOT_RECEIVED: tuple[Transition, ...] = (_t(S.AWAITING_MERCHANT, A.APPROVE, {R.M
 _EXCEPTION: tuple[Transition, ...] = (
     _t(S.AWAITING_MERCHANT, A.RESOLVE, {R.MERCHANT}, S.RESOLVED),
     _t(S.AWAITING_MERCHANT, A.ESCALATE, {R.BUYER, R.MERCHANT}, S.IN_ARBITRATION),
-    *(t for t in _EVERY_KIND if t.action != A.WITHDRAW),
+    *_EVERY_KIND,
 )
 
 # The merchant may ask once for more time while the case waits on them (once: `rulebook.deadlines`).
@@ -115,10 +121,10 @@ _ASK: tuple[Transition, ...] = (
 )
 
 TABLE: dict[CaseKind, tuple[Transition, ...]] = {
-    CaseKind.REFUND_ONLY: _REFUND_ONLY + _EVERY_KIND + _EXTEND + _ASK,
+    CaseKind.REFUND_ONLY: _REFUND_ONLY + _EVERY_KIND + _WITHDRAW + _EXTEND + _ASK,
     CaseKind.RETURN_REFUND: _RETURN + _EVERY_RETURN + _EXTEND + _ASK,
     CaseKind.EXCHANGE: _EXCHANGE + _EVERY_RETURN + _EXTEND + _ASK,
-    CaseKind.NOT_RECEIVED: _NOT_RECEIVED + _EVERY_KIND + _EXTEND + _ASK,
+    CaseKind.NOT_RECEIVED: _NOT_RECEIVED + _EVERY_KIND + _WITHDRAW + _EXTEND + _ASK,
     CaseKind.LOGISTICS_STALLED: _EXCEPTION + _EXTEND + _ASK,
     CaseKind.MISSED_SHIPMENT: _EXCEPTION + _EXTEND + _ASK,
     CaseKind.OVERSOLD: _EXCEPTION + _EXTEND + _ASK,
@@ -151,22 +157,25 @@ class TransitionRefused(Exception):
         self.status = status
 
 
+IRREVERSIBLE = "something irreversible has happened (money moved, a parcel was sent, or the goods were sent back)"
+
+
 def supported(kind: CaseKind) -> bool:
     return kind in TABLE
 
 
 def allowed_actions(
-    kind: CaseKind, status: CaseStatus, role: Role, proposal_pending: bool = False, goods_sent: bool = False
+    kind: CaseKind, status: CaseStatus, role: Role, proposal_pending: bool = False, irreversible: bool = False
 ) -> list[Action]:
     return [
         t.action
         for t in TABLE.get(kind, ())
-        if t.status == status and role in t.roles and _holds(t, proposal_pending, goods_sent)
+        if t.status == status and role in t.roles and _holds(t, proposal_pending, irreversible)
     ]
 
 
-def _holds(t: Transition, proposal_pending: bool, goods_sent: bool) -> bool:
-    return (proposal_pending or not t.needs_proposal) and not (goods_sent and t.before_goods_sent)
+def _holds(t: Transition, proposal_pending: bool, irreversible: bool) -> bool:
+    return (proposal_pending or not t.needs_proposal) and not (irreversible and t.before_irreversible)
 
 
 def role_may(kind: CaseKind, action: Action, role: Role) -> bool:
@@ -180,17 +189,17 @@ def check(
     action: Action,
     role: Role,
     proposal_pending: bool = False,
-    goods_sent: bool = False,
+    irreversible: bool = False,
 ) -> Transition:
     """The transition `role` takes with `action`, or TransitionRefused saying why not."""
     candidates = [t for t in TABLE.get(kind, ()) if t.action == action]
     if candidates and not any(role in t.roles for t in candidates):
         raise TransitionRefused("forbidden", f"a {role} cannot {action} a {kind} case", status)
     for t in candidates:
-        if t.status == status and role in t.roles and _holds(t, proposal_pending, goods_sent):
+        if t.status == status and role in t.roles and _holds(t, proposal_pending, irreversible):
             return t
-    if any(t.status == status and t.before_goods_sent for t in candidates):
-        raise TransitionRefused("invalid_state", f"cannot {action}: the goods were sent back", status)
+    if any(t.status == status and t.before_irreversible for t in candidates):
+        raise TransitionRefused("invalid_state", f"cannot {action}: {IRREVERSIBLE}", status)
     if any(t.status == status for t in candidates):
         raise TransitionRefused("invalid_state", f"there is no proposal to {action.split('_')[0]}", status)
     raise TransitionRefused("invalid_state", f"cannot {action} a case that is {status}", status)

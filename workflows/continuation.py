@@ -1,5 +1,5 @@
 """Bounded histories: a case that collects many messages, evidence, tracking events or T-AGENT reminders continues
-as new with its whole state (`messages.CarriedCase`) before Temporal's limits come near.
+as new with its whole state (`state.CaseState`, handed on as it is) before Temporal's limits come near.
 
 After every recorded step the case asks `history_full`: its run's history has `CaseInput.history_events_limit`
 events or more (fixed when the case opens, `AFTERSALES_HISTORY_EVENTS_LIMIT`), or the server suggests continuing
@@ -15,13 +15,22 @@ answered with the case's status and not applied again. Tracking events need no s
 carries the events it has seen.
 """
 
-from dataclasses import dataclass, field
-
 from temporalio import workflow
+
+from workflows.messages import CarriedCase
+from workflows.state import (
+    CaseState,
+    Chain,
+    ExceptionState,
+    MoneyState,
+    OverrideState,
+    Position,
+    RemedyState,
+)
+from workflows.story import CaseStory
 
 PATCH = "history-continues-as-new"  # before it, a case's history grew for as long as the case stayed open
 KEYED_UPDATES = ("request-", "evidence-")  # ids the API derives from a request (api/routes/cases.py, case_workflow.py)
-UPDATE_IDS_KEPT = 1000  # the newest keyed update ids a run hands on; a retry comes long before 1 000 more updates
 
 
 def history_full(limit: int) -> bool:
@@ -35,23 +44,49 @@ def current_update_id() -> str | None:
     return info.id if info is not None else None
 
 
-@dataclass
-class UpdateIds:
-    """The keyed update ids applied by earlier runs (`before`) and by this one (`now`)."""
+def applied_before(applied: list[str]) -> bool:
+    """The update in hand is one the API named for good that the case applied already: not applied again."""
+    update_id = current_update_id()
+    return update_id is not None and update_id in applied
 
-    before: tuple[str, ...] = ()
-    now: list[str] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        self._before = frozenset(self.before)
+def remember(state: CaseState) -> None:
+    update_id = current_update_id()
+    if update_id is not None and update_id.startswith(KEYED_UPDATES):
+        state.remember(update_id)
 
-    def applied_before(self, update_id: str | None) -> bool:
-        """An update an earlier run applied: this run must not apply it again."""
-        return update_id is not None and update_id in self._before
 
-    def remember(self, update_id: str | None) -> None:
-        if update_id is not None and update_id.startswith(KEYED_UPDATES):
-            self.now.append(update_id)
-
-    def carried(self) -> tuple[str, ...]:
-        return (*self.before, *self.now)[-UPDATE_IDS_KEPT:]
+def resumed(carried: CarriedCase) -> CaseState:
+    """The state a run of before the one carried state handed on, as one `CaseState`."""
+    calls = carried.remedy_calls
+    position = Position(
+        status=carried.status,
+        deadline=carried.deadline,
+        wait=carried.wait,
+        decision=carried.decision,
+        proposal=carried.proposal,
+        urgent=carried.urgent,
+        asked=carried.asked,
+        extended=carried.extended,
+        closed_at=carried.closed_at,
+    )
+    remedies = RemedyState(
+        reship=calls.get("reship", 0),
+        intercept=calls.get("intercept", 0),
+        parcel=calls.get("parcel", 0),
+        stock=calls.get("stock", 0),
+        intercept_refund_cents=carried.intercept_refund_cents,
+    )
+    return CaseState(
+        position=position,
+        chain=Chain(carried.seq, list(carried.anchor)),
+        money=MoneyState(carried.money_moves, carried.refundable, carried.refunded_here),
+        goods=carried.goods,
+        remedies=remedies,
+        exceptions=ExceptionState(carried.menu),
+        override=OverrideState(carried.overridden),
+        story=CaseStory.resumed(carried.story),
+        applied=list(carried.update_ids),
+        opened=True,
+        runs=carried.runs,
+    )

@@ -20,8 +20,8 @@ from rulebook.enums import (
 )
 from rulebook.evidence_requests import Ask
 from rulebook.facts import Thresholds
-from rulebook.returns import Stage
 from rulebook.timers import Timers
+from workflows.state import CaseState, Goods
 
 PLATFORM_ID = "platform"
 # A case's run continues as new past this many history events (or when the server suggests it), well before
@@ -29,24 +29,10 @@ PLATFORM_ID = "platform"
 HISTORY_EVENTS_LIMIT = 3000
 
 
-@dataclass
-class Goods:
-    """Where the goods are, what the grant was, and the parcels' tracking numbers (workflows/returns.py)."""
-
-    stage: Stage = Stage.AWAITED
-    outcome: Outcome = Outcome.RETURN_REFUND
-    granted_cents: int = 0
-    return_address: str | None = None
-    parcels: dict[str, ShipmentDirection] = field(default_factory=dict)  # tracking number → return / replacement
-    warn_at: datetime | None = None  # T-BUYER-SHIP's warning, until given
-    seen: set[str] = field(default_factory=set)  # tracking events already on the timeline
-
-
 @dataclass(frozen=True)
 class CarriedCase:
-    """Everything a case's workflow knows, handed to its next run when its history grows long
-    (workflows/continuation.py). The next run opens nothing again: it takes up the same wait, with the same
-    deadline, and numbers its money moves and remedy calls on from where this run stopped."""
+    """The state a run before the one carried state (`workflows/state.py`) handed on when its history grew long;
+    a run that takes it converts it once (`workflows/continuation.py`)."""
 
     status: CaseStatus
     deadline: datetime | None
@@ -86,7 +72,8 @@ class CaseInput:
     thresholds: Thresholds = field(default_factory=Thresholds)
     deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)  # paused days and the extension cap
     history_events_limit: int = HISTORY_EVENTS_LIMIT
-    carried: CarriedCase | None = None  # a run continued from an earlier one: its state (None: a new case)
+    carried: CarriedCase | None = None  # a run continued from one of before the one carried state
+    state: CaseState | None = None  # a run continued from an earlier one: the case's whole state (None: a new case)
 
 
 @dataclass(frozen=True)

@@ -4,18 +4,20 @@ the rules' findings, evidence with the API's download links, the last messages, 
 `CaseStory` is fed every event the workflow records, so it is rebuilt on replay like the rest of its state.
 """
 
-import dataclasses
-from collections import deque
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rulebook.enums import CaseStatus
 from rulebook.labels import KIND_ZH, OUTCOME_ZH, REASON_ZH, STATUS_ZH, WHO_ZH, word, yuan
-from workflows.messages import CaseInput, EventDraft
+
+if TYPE_CHECKING:
+    from workflows.messages import CaseInput, EventDraft
 
 BEIJING = timezone(timedelta(hours=8), "北京时间")
-FINDINGS_SHOWN, EVIDENCE_SHOWN = 6, 10
+FINDINGS_SHOWN, EVIDENCE_SHOWN, MESSAGES_SHOWN = 6, 10, 5
 STEP_ZH = {
     "case_opened": "案件开立",
     "decision_made": "规则/客服裁决",
@@ -59,7 +61,7 @@ class CaseStory:
     rules: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
-    messages: deque[str] = field(default_factory=lambda: deque(maxlen=5))
+    messages: list[str] = field(default_factory=list)  # the last MESSAGES_SHOWN
     moved_cents: int = 0
     coupons_cents: int = 0
     why_arbitration: str = ""
@@ -70,16 +72,13 @@ class CaseStory:
     def add(self, *events: EventDraft) -> None:
         for event in events:
             self._add(event)
-
-    def carried(self) -> dict[str, Any]:
-        """What the next run of the workflow needs to tell the same story: what the details show, no more."""
-        told = dataclasses.asdict(self)
-        told.update(findings=self.findings[-FINDINGS_SHOWN:], evidence=self.evidence[-EVIDENCE_SHOWN:])
-        return {**told, "messages": list(self.messages)}
+        # only what the details show is kept: the story stays small across continue-as-new
+        del self.findings[:-FINDINGS_SHOWN], self.evidence[:-EVIDENCE_SHOWN], self.messages[:-MESSAGES_SHOWN]
 
     @classmethod
-    def resumed(cls, told: dict[str, Any]) -> "CaseStory":
-        return cls(**{**told, "messages": deque(told.get("messages", ()), maxlen=5)})
+    def resumed(cls, told: dict[str, Any]) -> CaseStory:
+        """The story as a run before the one carried state handed it on (a dict)."""
+        return cls(**told)
 
     def _add(self, event: EventDraft) -> None:
         d, who = event.data, word(WHO_ZH, event.actor_role)

@@ -41,7 +41,9 @@ def test_refund_only_rows_are_unchanged() -> None:
     assert specific == REFUND_ONLY_ROWS
     extend = {r for r in rows if r[1] == A.EXTEND}
     assert {r[0] for r in extend} == {S.AWAITING_MERCHANT, S.AWAITING_RECEIPT, S.AWAITING_REPLACEMENT}
-    assert len(rows) == len(REFUND_ONLY_ROWS) + 3 * len(OPEN) + len(extend)
+    withdraw = {r[0] for r in rows if r[1] == A.WITHDRAW}
+    assert withdraw == {S.AWAITING_MERCHANT, S.AWAITING_BUYER, S.IN_ARBITRATION}
+    assert len(rows) == len(REFUND_ONLY_ROWS) + 2 * len(OPEN) + len(withdraw) + len(extend)
 
 
 @pytest.mark.parametrize("kind", list(CaseKind))
@@ -122,10 +124,21 @@ def test_an_agent_may_decide_an_open_request(kind: CaseKind, status: CaseStatus)
     assert check(kind, status, A.DECIDE, R.AGENT).to is None
 
 
+WITHDRAWABLE = [S.AWAITING_MERCHANT, S.AWAITING_BUYER, S.IN_ARBITRATION]
+
+
 @pytest.mark.parametrize("kind", [CaseKind.REFUND_ONLY, CaseKind.NOT_RECEIVED])
 @pytest.mark.parametrize("status", OPEN)
-def test_a_buyer_may_withdraw_an_open_request(kind: CaseKind, status: CaseStatus) -> None:
-    assert check(kind, status, A.WITHDRAW, R.BUYER).to == S.WITHDRAWN
+def test_a_buyer_may_withdraw_only_while_nothing_irreversible_happened(kind: CaseKind, status: CaseStatus) -> None:
+    """Not with a reshipped or intercepted parcel on its way, nor once money moved (product.md §5)."""
+    if status in WITHDRAWABLE:
+        assert check(kind, status, A.WITHDRAW, R.BUYER).to == S.WITHDRAWN
+    else:
+        with pytest.raises(TransitionRefused):
+            check(kind, status, A.WITHDRAW, R.BUYER)
+    with pytest.raises(TransitionRefused) as refused:
+        check(kind, status, A.WITHDRAW, R.BUYER, irreversible=True)
+    assert refused.value.code == "invalid_state"
 
 
 BEFORE_SHIPPING = [S.AWAITING_MERCHANT, S.AWAITING_BUYER, S.AWAITING_RETURN_SHIPMENT, S.IN_ARBITRATION]
@@ -140,9 +153,9 @@ def test_a_return_may_be_withdrawn_only_until_the_goods_are_sent_back(kind: Case
         with pytest.raises(TransitionRefused):
             check(kind, status, A.WITHDRAW, R.BUYER)
     with pytest.raises(TransitionRefused) as refused:
-        check(kind, status, A.WITHDRAW, R.BUYER, goods_sent=True)
+        check(kind, status, A.WITHDRAW, R.BUYER, irreversible=True)
     assert refused.value.code == "invalid_state"
-    assert A.WITHDRAW not in allowed_actions(kind, status, R.BUYER, goods_sent=True)
+    assert A.WITHDRAW not in allowed_actions(kind, status, R.BUYER, irreversible=True)
 
 
 def test_an_exchange_ships_the_replacement_or_offers_money_when_out_of_stock() -> None:

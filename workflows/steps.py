@@ -1,0 +1,174 @@
+"""The one way a flow of the case workflow moves the case and puts a step on its timeline.
+
+`CaseSteps` owns the case's position (status, wait, deadline, decision, proposal, urgency) and its chain: a flow
+says where the case now waits (`wait_on`, `close`) and what to record (`record`), and calls the outside world
+through it (`carry_out` a remedy, `facts`). Recording stores the events and the position in one activity
+(`activities/recording.py`), keeps each event's hash as the chain's anchor, and publishes the search attributes and
+the UI's details.
+"""
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+
+from rulebook import deadlines, transitions
+from rulebook.enums import CaseStatus, Role
+from rulebook.facts import CaseFacts
+from workflows import continuation, system_evidence, visibility
+from workflows import search_attributes as sa
+from workflows.messages import PLATFORM_ID, CaseInput, CaseShipment, EventDraft, Projection, StepRecord
+from workflows.remedy_messages import RemedyCall, RemedyReceipt
+from workflows.state import CaseState, Position
+from workflows.story import View, details
+
+with workflow.unsafe.imports_passed_through():
+    from activities.facts import FactsActivities
+    from activities.recording import CaseRecorder
+    from activities.remedies import RemedyActivities
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+REMEDY_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+DURABLE_STEPS_PATCH = "steps-recorded-durably"  # before it, a step was stored by a local activity
+DIVERGED = "timeline_diverged"  # the recorder found a step of this seq stored by another run (a reset)
+
+
+class CaseSteps:
+    def __init__(self, case: CaseInput, state: CaseState) -> None:
+        self.case = case
+        self._state = state
+        self.continue_due = False  # the history is long: the main loop hands the case on to a new run
+
+    @property
+    def at(self) -> Position:
+        return self._state.position
+
+    @property
+    def status(self) -> CaseStatus:
+        return self._state.position.status
+
+    # --- where the case waits ------------------------------------------------------------------------------
+
+    def wait_on(self, status: CaseStatus, wait: timedelta) -> None:
+        """The case now waits in `status` for `wait` (paused days and holidays added by the deadline policy)."""
+        at = self.at
+        at.asked = None  # any new wait ends a request for evidence (a new request starts its own after)
+        at.wait = deadlines.start(status, workflow.now(), wait, self.case.deadlines)
+        at.status, at.deadline = status, at.wait.deadline
+        at.version += 1
+
+    def close(self, status: CaseStatus) -> None:
+        at = self.at
+        at.asked = None
+        at.status, at.deadline = status, None
+        at.closed_at = workflow.now()
+        at.version += 1
+
+    def raise_urgency(self) -> None:
+        self.at.urgent = True
+
+    def deadline_iso(self) -> str | None:
+        return self.at.deadline.isoformat() if self.at.deadline else None
+
+    def now_waiting(self) -> dict[str, object]:
+        return {"case_status": self.status, "deadline": self.deadline_iso()}
+
+    # --- the timeline -------------------------------------------------------------------------------------------
+
+    def event(self, type: str, role: str, actor_id: str, data: Mapping[str, object]) -> EventDraft:
+        return EventDraft(type, role, actor_id, workflow.now(), dict(data))
+
+    def system(self, type: str, data: Mapping[str, object]) -> EventDraft:
+        return self.event(type, Role.SYSTEM, PLATFORM_ID, data)
+
+    async def record(self, *events: EventDraft, shipments: tuple[CaseShipment, ...] = ()) -> None:
+        """Stores the events and the position after them; a step another run stored first (a reset) hands the case
+        to an agent with the divergence on the timeline instead."""
+        events = system_evidence.attached(self.case.case_id, events)
+        chain = self._state.chain
+        step = StepRecord(self.case.case_id, chain.seq + 1, tuple(events), self._projection(), shipments)
+        hashes = await self._store(step, visibility.step_summary(events))
+        chain.anchor.extend(hashes or [None] * len(events))  # steps recorded before the anchor existed: unknown
+        chain.seq += len(events)
+        self.publish(events)
+        self.history_due()
+
+    async def _store(self, step: StepRecord, summary: str) -> list[str]:
+        # A regular activity, not a local one: a local activity writes during the workflow task, so a task that then
+        # fails to complete leaves its events stored while the retried task may handle the updates in another order
+        # and number a different event `first_seq`. Scheduling a regular activity is part of the task's completion:
+        # a failed task schedules nothing, and the step's seq and events are fixed in the history before anything
+        # is written.
+        if workflow.patched(DURABLE_STEPS_PATCH):
+            return await workflow.execute_activity_method(
+                CaseRecorder.record_step,
+                step,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RETRY,
+                summary=summary,
+            )
+        return await workflow.execute_local_activity_method(
+            CaseRecorder.record_step, step, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=summary
+        )
+
+    def history_due(self) -> bool:
+        """Whether this run's history is long enough to hand the case on; asked after every recorded step."""
+        if not self.continue_due and continuation.history_full(self.case.history_events_limit):
+            self.continue_due = workflow.patched(continuation.PATCH)
+        return self.continue_due
+
+    def _projection(self) -> Projection:
+        at = self.at
+        awaiting = transitions.AWAITING[at.status]
+        return Projection(at.status, awaiting, at.deadline, at.decision, at.proposal, at.urgent, workflow.now())
+
+    # --- the outside world --------------------------------------------------------------------------------------
+
+    async def carry_out(self, call: RemedyCall) -> RemedyReceipt:
+        """One fulfilment or courier call, done once for its business key (activities/remedies.py)."""
+        return await workflow.execute_activity_method(
+            RemedyActivities.carry_out, call, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+        )
+
+    async def facts(self) -> CaseFacts:
+        facts = await workflow.execute_local_activity_method(
+            FactsActivities.load_case_facts,
+            self.case,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary="读取案件事实:订单、物流、证据、陈述",
+        )
+        return dataclasses.replace(facts, now=workflow.now())
+
+    # --- what the Temporal UI shows -------------------------------------------------------------------------------
+
+    def publish(self, events: tuple[EventDraft, ...] = ()) -> None:
+        """Search attributes and the UI's details, after every stored step (workflows/visibility.py)."""
+        story, at, chain = self._state.story, self.at, self._state.chain
+        story.add(*events)
+        awaiting = transitions.AWAITING[at.status]
+        updates: list[SearchAttributeUpdate[Any]] = [
+            sa.CASE_STATUS.value_set(at.status),
+            sa.AWAITING_PARTY.value_set(awaiting) if awaiting else sa.AWAITING_PARTY.value_unset(),
+            sa.DEADLINE_AT.value_set(at.deadline) if at.deadline else sa.DEADLINE_AT.value_unset(),
+            sa.URGENT.value_set(at.urgent),
+            sa.CHAIN_LENGTH.value_set(chain.seq),
+        ]
+        if chain.anchor and chain.anchor[-1] is not None:
+            updates.append(sa.CHAIN_HEAD.value_set(chain.anchor[-1]))
+        view = self.view()
+        if workflow.patched(visibility.PATCH):
+            updates += visibility.attributes(view, story)
+        workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(self.details(view))
+
+    def view(self) -> View:
+        at = self.at
+        return View(self.case, at.status, at.deadline, at.urgent, at.decision, self._state.money.refundable)
+
+    def details(self, view: View) -> str:
+        return details(view, self._state.story, visibility.title(view))
