@@ -1,10 +1,10 @@
 """Settling a case's money to a ruling that replaces an earlier one (an agent's override): the moves that bring what
 the case has moved to what the ruling says. The order's ledger still caps each move (`rulebook/money.py`).
 
-- Refunds: the ruling's refund (a full or partial refund; nothing for a coupon or a rejection) minus what the case
-  refunded net of reversals. More → a refund of the difference; less → a reversal of the difference; the same →
-  nothing.
-- Coupons are never taken back: a coupon ruling issues what it names beyond the coupons the case issued already.
+- Refunds: the ruling's refund (a full or partial refund; nothing for a rejection) minus what the case refunded net
+  of reversals. More → a refund of the difference; less → a reversal of the difference; the same → nothing.
+- A coupon is goodwill on top: refunds stand, and it issues what it names beyond the coupons the case issued
+  already. Coupons are never taken back.
 """
 
 from dataclasses import dataclass
@@ -30,7 +30,7 @@ class Move:
 
 def settle(outcome: Outcome, amount_cents: int, refunded_cents: int, couponed_cents: int) -> tuple[Move, ...]:
     moves: list[Move] = []
-    refund_target = amount_cents if outcome in REFUNDS else 0
+    refund_target = amount_cents if outcome in REFUNDS else (refunded_cents if outcome == Outcome.COUPON else 0)
     difference = refund_target - refunded_cents
     if difference > 0:
         moves.append(Move("refund", difference, may_cap=outcome == Outcome.REFUND))

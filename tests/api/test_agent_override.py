@@ -109,8 +109,9 @@ async def test_past_the_window_the_platforms_decision_stands(
 
 async def test_an_override_the_ledger_cannot_pay_is_never_closed_as_done(client: AsyncClient) -> None:
     order = await push_order(client, shipped=False)
-    case_id = (await open_case(client, order))["case_id"]  # refunded at once: nothing is left on the order
-    body = {"outcome": "partial_refund", "amount_cents": 500, "rationale": "另补偿5元"}
+    case_id = (await open_case(client, order, amount_cents=4000))["case_id"]  # refunded at once
+    await open_case(client, order)  # the next request takes the other 5 900: nothing is left on the order
+    body = {"outcome": "partial_refund", "amount_cents": 4500, "rationale": "另补偿5元"}
 
     overridden = await client.post(f"/agent/cases/{case_id}/override", json=body, headers=AGENT)
 
@@ -119,3 +120,47 @@ async def test_an_override_the_ledger_cannot_pay_is_never_closed_as_done(client:
     assert (await types(client, case_id, order.buyer))[-2:] == ["decision_overridden", "refund_refused"]
     ruled = await act(client, case_id, AGENT, action="decide", outcome="reject", rationale="已全额退款,无需再补")
     assert ruled.status_code == 200 and ruled.json()["status"] == "rejected", ruled.text
+
+
+async def money_moves(client: AsyncClient, order_id: str) -> list[tuple[str, str, int]]:
+    ledger = (await client.get(f"/orders/{order_id}", headers=AGENT)).json()
+    return sorted((m["kind"], m["status"], m["amount_cents"]) for m in ledger["money_moves"])
+
+
+async def test_an_override_to_the_amount_already_refunded_moves_nothing(client: AsyncClient) -> None:
+    """A partial refund of 4 000 refunded at once, overridden to the same 4 000: no second payment."""
+    order = await push_order(client, shipped=False)
+    case_id = (await open_case(client, order, amount_cents=4000))["case_id"]
+    body = {"outcome": "partial_refund", "amount_cents": 4000, "rationale": "维持原退款金额"}
+
+    overridden = await client.post(f"/agent/cases/{case_id}/override", json=body, headers=AGENT)
+
+    assert overridden.status_code == 200 and overridden.json()["status"] == "resolved", overridden.text
+    assert await money_moves(client, order.order_id) == [("refund", "succeeded", 4000)]
+    assert (await types(client, case_id, order.buyer))[-1] == "decision_overridden"
+
+
+async def test_an_override_to_a_smaller_refund_reverses_the_difference(client: AsyncClient) -> None:
+    order = await push_order(client, shipped=False)
+    case_id = (await open_case(client, order))["case_id"]  # 9 900 refunded at once
+    body = {"outcome": "partial_refund", "amount_cents": 3000, "rationale": "只退一部分"}
+
+    overridden = await client.post(f"/agent/cases/{case_id}/override", json=body, headers=AGENT)
+
+    assert overridden.status_code == 200 and overridden.json()["status"] == "resolved", overridden.text
+    moves = await money_moves(client, order.order_id)
+    assert moves == [("refund", "succeeded", 9900), ("reversal", "succeeded", 6900)]
+    ledger = (await client.get(f"/orders/{order.order_id}", headers=AGENT)).json()
+    assert (ledger["refunded_cents"], ledger["refundable_cents"]) == (3000, 6900)
+    assert (await types(client, case_id, order.buyer))[-2:] == ["decision_overridden", "refund_reversed"]
+
+
+async def test_a_goodwill_coupon_past_its_cap_is_refused_before_anything_moves(client: AsyncClient) -> None:
+    order = await push_order(client, shipped=False)
+    case_id = (await open_case(client, order))["case_id"]
+    body = {"outcome": "coupon", "amount_cents": 2_147_483_647, "rationale": "补偿"}
+
+    refused = await client.post(f"/agent/cases/{case_id}/override", json=body, headers=AGENT)
+
+    assert refused.status_code == 422 and error(refused)["code"] in ("invalid_amount", "invalid_request"), refused.text
+    assert await money_moves(client, order.order_id) == [("refund", "succeeded", 9900)]
