@@ -233,6 +233,8 @@ class MoneyMove:
     kind: str  # models.ledger.LedgerKind value
     amount_cents: int  # what the decision asks
     may_cap: bool = True  # a refund of "what was asked" may be smaller; a named partial amount may not
+    # A coupon's cap for its case (the case's `Thresholds.coupon_max_cents`); None: the worker's AFTERSALES_COUPON_MAX
+    coupon_max_cents: int | None = None
 
 
 class MoneyOutcome:

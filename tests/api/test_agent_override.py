@@ -119,3 +119,27 @@ async def test_an_override_the_ledger_cannot_pay_is_never_closed_as_done(client:
     assert (await types(client, case_id, order.buyer))[-2:] == ["decision_overridden", "refund_refused"]
     ruled = await act(client, case_id, AGENT, action="decide", outcome="reject", rationale="已全额退款,无需再补")
     assert ruled.status_code == 200 and ruled.json()["status"] == "rejected", ruled.text
+
+
+async def test_an_override_coupon_over_the_cap_is_refused_before_anything_moves(client: AsyncClient) -> None:
+    order = await push_order(client, shipped=False)
+    case_id = (await open_case(client, order))["case_id"]  # refunded at once by the platform
+    path = f"/agent/cases/{case_id}/override"
+
+    huge = await client.post(
+        path, json={"outcome": "coupon", "amount_cents": 2_147_483_647, "rationale": "补偿"}, headers=AGENT
+    )
+    over = await client.post(
+        path, json={"outcome": "coupon", "amount_cents": 20_001, "rationale": "补偿"}, headers=AGENT
+    )
+    beyond_schema = await client.post(
+        path, json={"outcome": "coupon", "amount_cents": 2_147_483_648, "rationale": "补偿"}, headers=AGENT
+    )
+
+    assert (huge.status_code, error(huge)["code"]) == (422, "invalid_amount")
+    assert "over the cap of 20000 fen" in error(huge)["message"]
+    assert (over.status_code, error(over)["code"]) == (422, "invalid_amount")
+    assert beyond_schema.status_code == 422 and set(beyond_schema.json()["error"]) >= {"code", "message"}
+    ledger = (await client.get(f"/orders/{order.order_id}", headers=AGENT)).json()
+    assert ledger["coupons_cents"] == 0 and [m["kind"] for m in ledger["money_moves"]] == ["refund"]
+    assert (await types(client, case_id, order.buyer))[-1] != "decision_overridden"
