@@ -9,8 +9,12 @@ marks the row failed, which frees its amount again.
 
 Coupons (and compensation) are claimed the same way under two caps (`rulebook/settlement.py`): one case's coupons
 never exceed `coupon_max_cents` (the move's, from the case's `Thresholds`, else the worker's `AFTERSALES_COUPON_MAX`),
-and the coupons of all cases of an order never exceed what it paid.
+and the coupons of all cases of an order never exceed what it paid. A business key that already holds a different
+move (another kind, case or amount: a reset run numbering its moves from 1 again) is refused, never paid as if the
+old row were this move.
 """
+
+import logging
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -32,6 +36,8 @@ from models.types import utcnow
 from rulebook import money, settlement
 from workflows.messages import MoneyMove, MoneyOutcome, MoneyReceipt
 
+log = logging.getLogger("payments")
+
 
 class MoneyActivities:
     def __init__(
@@ -50,6 +56,8 @@ class MoneyActivities:
     @activity.defn
     async def move_money(self, move: MoneyMove) -> MoneyReceipt:
         entry = await self._claim(move)
+        if not _same_move(entry, move):
+            return _reused_key(entry, move)
         if entry.status == LedgerStatus.PENDING:
             entry = await self._pay(entry)
         async with self._sessions() as session:
@@ -101,6 +109,32 @@ class MoneyActivities:
         except IntegrityError:  # a concurrent attempt of this same move claimed it first
             async with self._sessions() as session:
                 return (await session.exec(_by_key(move.business_key))).one()
+
+
+def _same_move(entry: LedgerEntry, move: MoneyMove) -> bool:
+    """The ledger row under the move's business key is this very move (an earlier attempt of it), not another one
+    that took the key first. Rows from before `asked_cents` was kept (0) are judged on kind, case and order."""
+    same_amount = entry.asked_cents == move.amount_cents or entry.asked_cents == 0
+    return (entry.kind, entry.case_id, entry.order_id) == (move.kind, move.case_id, move.order_id) and same_amount
+
+
+def _reused_key(entry: LedgerEntry, move: MoneyMove) -> MoneyReceipt:
+    """A business key reused for a different move: refused, nothing paid, the old row untouched."""
+    held = entry.asked_cents or entry.amount_cents
+    note = (
+        f"refused: business key {move.business_key} already holds a {entry.kind} of {held}"
+        f" fen for case {entry.case_id} ({entry.status}); this {move.kind} of {move.amount_cents} fen for case "
+        f"{move.case_id} is not paid under it"
+    )
+    log.warning(note)
+    return MoneyReceipt(
+        business_key=move.business_key,
+        external_ref="",
+        amount_cents=0,
+        status=MoneyOutcome.REFUSED,
+        asked_cents=move.amount_cents,
+        note=note[:500],
+    )
 
 
 async def _new_entry(session: AsyncSession, move: MoneyMove, coupon_max_cents: int) -> LedgerEntry:

@@ -1,8 +1,10 @@
-"""The ledger's claim caps coupons like refunds: a case's coupons under AFTERSALES_COUPON_MAX, an order's under what
-it paid."""
+"""The ledger's claim caps coupons like refunds (a case's coupons under AFTERSALES_COUPON_MAX, an order's under what
+it paid), and refuses a business key reused for a different move instead of answering with the old row's payment."""
 
 import asyncio
+import logging
 
+import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -99,6 +101,39 @@ async def test_coupons_do_not_take_from_what_may_be_refunded(sessions: Sessions)
     )
 
     assert (refund.status, refund.amount_cents) == (MoneyOutcome.PAID, 9900)
+
+
+@pytest.mark.parametrize(
+    ("kind", "cents", "other_case"),
+    [("coupon", 4000, False), ("refund", 3000, False), ("refund", 4000, True), ("reversal", 4000, False)],
+    ids=["another kind", "another amount", "another case", "a reversal"],
+)
+async def test_a_business_key_reused_for_another_move_is_refused_never_paid(
+    sessions: Sessions, caplog: pytest.LogCaptureFixture, kind: str, cents: int, other_case: bool
+) -> None:
+    """After a Temporal reset a new run numbers its moves from 1 again: `case-<id>:refund:1` may already hold the
+    old run's refund. A different move under that key is refused with a note, the old row untouched."""
+    order = await add_order(sessions, total_cents=9900)
+    case = await add_case(sessions, order)
+    provider = FakePaymentProvider()
+    activities = MoneyActivities(sessions, provider)
+    key = f"case-{case.case_id}:refund:1"
+    first = await move(activities, MoneyMove(case.case_id, case.order_id, key, "refund", 4000))
+    case_id = (await add_case(sessions, order, held_open=False)).case_id if other_case else case.case_id
+
+    with caplog.at_level(logging.WARNING, logger="payments"):
+        again = await move(activities, MoneyMove(case_id, case.order_id, key, kind, cents))
+
+    assert first.status == MoneyOutcome.PAID
+    assert (again.status, again.amount_cents, again.external_ref) == (MoneyOutcome.REFUSED, 0, "")
+    assert again.asked_cents == cents
+    assert f"business key {key} already holds a refund of 4000 fen" in again.note
+    assert any("already holds" in record.getMessage() for record in caplog.records)
+    assert provider.calls == [key]
+    rows = await ledger(sessions, order.order_id)
+    assert [(r.business_key, r.kind, r.amount_cents, r.status) for r in rows] == [
+        (key, "refund", 4000, LedgerStatus.SUCCEEDED)
+    ]
 
 
 async def test_the_same_move_under_its_key_still_answers_with_its_payment(sessions: Sessions) -> None:
