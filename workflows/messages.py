@@ -70,6 +70,8 @@ class CarriedCase:
     story: dict[str, Any]  # what the Temporal UI's details tell (workflows/story.py)
     update_ids: tuple[str, ...]  # the API's keyed updates applied, newest last: a retry is not applied twice
     runs: int  # the number of the run it is handed to (the first run is 1)
+    # coupons this case's receipts issued (with `refunded_here`: the case's `rulebook.settlement.Moved`)
+    coupons_here: int = 0
 
 
 @dataclass(frozen=True)
