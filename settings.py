@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from rulebook.business_calendar import Pause, parse_paused_days
 from rulebook.deadlines import EXTENSION_MAX, DeadlinePolicy
 from rulebook.facts import Thresholds
+from rulebook.settlement import COUPON_MAX_CENTS
 from rulebook.timers import DEFAULTS, TimerId, Timers, parse_duration
 from workflows.messages import HISTORY_EVENTS_LIMIT
 
@@ -103,6 +104,9 @@ class Settings(BaseSettings):
     withdrawals_per_day: int = 5  # requests one buyer may withdraw in 24 hours
     small_claim_threshold_cents: int = 2000
     stall_coupon_cents: int = 500
+    # One case's goodwill coupons together, in fen (¥200); an order's coupons never exceed what it paid. Fixed when a
+    # case opens (Thresholds.coupon_max_cents); the worker's ledger claim uses it for moves that do not carry one.
+    coupon_max: Annotated[int, Field(ge=0, le=2**31 - 1)] = COUPON_MAX_CENTS
     scans: bool = True  # the worker keeps the exception scan's schedule (every T-MISSED) in place
     # The payment provider: the fake pays nobody and is refused outside development (see worker.py).
     payments: Literal["fake", "http"] = "fake"
@@ -211,6 +215,7 @@ class Settings(BaseSettings):
         return Thresholds(
             small_claim_threshold_cents=self.small_claim_threshold_cents,
             stall_coupon_cents=self.stall_coupon_cents,
+            coupon_max_cents=self.coupon_max,
         )
 
 

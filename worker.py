@@ -97,7 +97,7 @@ def build_worker(
     activities: list[Callable[..., Any]] = [
         CaseRecorder(sessions, counters).record_step,
         FactsActivities(sessions).load_case_facts,
-        MoneyActivities(sessions, provider, counters).move_money,
+        MoneyActivities(sessions, provider, counters, (thresholds or Thresholds()).coupon_max_cents).move_money,
         RemedyActivities(sessions, fulfilment or FakeFulfilment(), courier or FakeCourier()).carry_out,
         closer.close_cancelled,
         closer.repair_orphans,

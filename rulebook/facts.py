@@ -16,6 +16,7 @@ from typing import Any
 
 from rulebook.enums import CaseKind, EvidenceKind, Party, ReasonCode, ShipmentState, TrackingStatus
 from rulebook.oversell import TransferOption
+from rulebook.settlement import COUPON_MAX_CENTS
 from rulebook.timers import Timers
 
 
@@ -26,7 +27,9 @@ class Thresholds:
     small_claim_threshold_cents: int = 2000  # R-SMALL: at most this much is granted at once
     stall_coupon_cents: int = 500  # R-STALL: the buyer's no-threshold coupon (¥5)
     wash_partial_refund_percent: int = 30  # R-WASH: the partial refund offered when the listing said "do not wash"
-    coupon_max_cents: int = 20000  # a goodwill coupon (an agent's ruling or override) is at most this much
+    # AFTERSALES_COUPON_MAX: one case's goodwill coupons together, at most (rulebook/settlement.py; the order's coupons
+    # are capped at what it paid). The override refuses more up front; the ledger's claim caps or refuses the rest.
+    coupon_max_cents: int = COUPON_MAX_CENTS
 
 
 @dataclass(frozen=True)

@@ -141,3 +141,14 @@ async def test_each_process_keeps_the_database_pool_the_settings_give(monkeypatc
     assert engine.pool.size() == 3
     assert (settings.database_pool_size, settings.database_max_overflow) == (3, 5)
     await engine.dispose()
+
+
+def test_the_coupon_cap_reads_from_the_environment_and_travels_in_the_case_s_thresholds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().case_thresholds().coupon_max_cents == 20_000  # ¥200 unless set
+    monkeypatch.setenv("AFTERSALES_COUPON_MAX", "5000")
+    assert Settings().case_thresholds().coupon_max_cents == 5000
+    monkeypatch.setenv("AFTERSALES_COUPON_MAX", "-1")
+    with pytest.raises(ValidationError):
+        Settings()

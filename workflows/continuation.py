@@ -80,7 +80,7 @@ def resumed(carried: CarriedCase) -> CaseState:
     return CaseState(
         position=position,
         chain=Chain(carried.seq, list(carried.anchor)),
-        money=MoneyState(carried.money_moves, carried.refundable, carried.refunded_here),
+        money=MoneyState(carried.money_moves, carried.refundable, carried.refunded_here, carried.coupons_here),
         goods=carried.goods,
         remedies=remedies,
         exceptions=ExceptionState(carried.menu),

@@ -56,6 +56,8 @@ class CarriedCase:
     story: dict[str, Any]  # what the Temporal UI's details tell (workflows/story.py)
     update_ids: tuple[str, ...]  # the API's keyed updates applied, newest last: a retry is not applied twice
     runs: int  # the number of the run it is handed to (the first run is 1)
+    # coupons this case's receipts issued (with `refunded_here`: the case's `rulebook.settlement.Moved`)
+    coupons_here: int = 0
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,8 @@ class MoneyMove:
     kind: str  # models.ledger.LedgerKind value
     amount_cents: int  # what the decision asks
     may_cap: bool = True  # a refund of "what was asked" may be smaller; a named partial amount may not
+    # A coupon's cap for its case (the case's `Thresholds.coupon_max_cents`); None: the worker's AFTERSALES_COUPON_MAX
+    coupon_max_cents: int | None = None
 
 
 class MoneyOutcome:

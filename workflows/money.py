@@ -61,6 +61,7 @@ class MoneyFlow:
             kind=kind,
             amount_cents=amount_cents,
             may_cap=may_cap,
+            coupon_max_cents=case.thresholds.coupon_max_cents,
         )
         run = workflow.start_activity_method(
             MoneyActivities.move_money,

@@ -44,11 +44,13 @@ class OverrideDesk:
         at = self._steps.at
         by = str(at.decision.get("by")) if at.decision else None
         window = self._steps.case.timers.override
-        case = overriding.Overridable(at.status, by, at.closed_at, window, self.overridden)
+        money, coupon_max = self._money.state, self._steps.case.thresholds.coupon_max_cents
+        moved = settlement.Moved(money.refunded_here, money.couponed_here)
+        room = settlement.Room(money.refundable, max(0, coupon_max - money.couponed_here), money.refunded_here)
+        case = overriding.Overridable(at.status, by, at.closed_at, window, self.overridden, coupon_max, moved, room)
         try:
             overriding.check(case, ruling.outcome, ruling.amount_cents, ruling.rationale, workflow.now())
-            settlement.check_override(ruling.outcome, ruling.amount_cents, self._steps.case.thresholds)
-        except (overriding.OverrideRefused, settlement.SettlementRefused) as refused:
+        except overriding.OverrideRefused as refused:
             raise ApplicationError(refused.message, {"status": at.status}, type=refused.code) from None
 
     async def override(self, ruling: Override) -> None:
@@ -83,8 +85,8 @@ class OverrideDesk:
     async def _settle(self, outcome: Outcome, amount_cents: int, events: list[EventDraft]) -> bool:
         """The moves that bring what this case moved to what the ruling says (`rulebook/settlement.py`)."""
         money = self._money.state
-        moves = settlement.settle(outcome, amount_cents, money.refunded_here, money.couponed_here)
-        for move in moves:
+        moved = settlement.Moved(money.refunded_here, money.couponed_here)
+        for move in settlement.settle(moved, outcome, amount_cents):
             if not await self._moved(move.kind, move.amount_cents, move.may_cap, events):
                 return False
         return True

@@ -10,13 +10,14 @@ from sqlmodel import select
 from api import cursor
 from api.auth import Caller
 from api.case_workflow import send_agent_command
-from api.deps import SessionDep, TemporalDep, VisibleCaseDep, release_connection, role_in
+from api.deps import SessionDep, SettingsDep, TemporalDep, VisibleCaseDep, release_connection, role_in
 from api.errors import Unprocessable, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.actions import Text
 from api.schemas.cases import CasePage, CasePublic
 from api.schemas.orders import Cents, Strict
 from models.case import Case
+from rulebook import override as overriding
 from rulebook.enums import Outcome, Party, Role
 from workflows import agent_desk
 from workflows.case import CaseWorkflow
@@ -47,7 +48,14 @@ async def agent_queue(
 
 class OverrideBody(Strict):
     outcome: Literal[Outcome.REFUND, Outcome.PARTIAL_REFUND, Outcome.COUPON, Outcome.REJECT]
-    amount_cents: Cents | None = Field(default=None, description="required for partial_refund and coupon")
+    amount_cents: Cents | None = Field(
+        default=None,
+        description=(
+            "fen; required for partial_refund and coupon. A coupon is at most AFTERSALES_COUPON_MAX for one case "
+            "(default 20 000) and the order's coupons at most what it paid; a refund at most what the order has left "
+            "(422 `invalid_amount`). Only the difference from what the case already moved is paid or reversed."
+        ),
+    )
     rationale: Text
 
 
@@ -58,14 +66,25 @@ class ReassignBody(Strict):
 
 @router.post("/cases/{case_id}/override", dependencies=IDEMPOTENT, responses=documented(503))
 async def override(
-    body: OverrideBody, agent: AgentDep, case: VisibleCaseDep, session: SessionDep, client: TemporalDep
+    body: OverrideBody,
+    agent: AgentDep,
+    case: VisibleCaseDep,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
 ) -> CasePublic:
     """Overrides the platform's own decision (R-TIMEOUT, a rule decided at once) within `AFTERSALES_OVERRIDE_WINDOW`
-    after it closed the case, with a rationale. Money already moved stays on the ledger: `reject` after a refund
-    reverses it as a new ledgered move; `refund`, `partial_refund` and `coupon` pay through the ledger. 409
-    `invalid_state` outside the window, for a case a person decided, or once overridden."""
+    after it closed the case, with a rationale. Money already moved stays on the ledger and only the difference
+    moves (`rulebook/settlement.py`): a smaller refund reverses the difference, a larger one refunds it, `reject`
+    reverses every refund of the case, `coupon` issues what the case has not issued yet. 422 `invalid_amount` for a
+    coupon over AFTERSALES_COUPON_MAX; 409 `invalid_state` outside the window, for a case a person decided, or once
+    overridden."""
     if body.outcome in (Outcome.PARTIAL_REFUND, Outcome.COUPON) and body.amount_cents is None:
         raise Unprocessable(f"amount_cents is required for {body.outcome}", code="invalid_request")
+    try:
+        overriding.check_amount(body.outcome, body.amount_cents, settings.coupon_max)
+    except overriding.OverrideRefused as refused:
+        raise Unprocessable(refused.message, code=refused.code) from None
     ruling = agent_desk.Override(agent.id, body.outcome, body.rationale, body.amount_cents)
     await release_connection(session)
     await send_agent_command(client, case, CaseWorkflow.override, ruling, "override")

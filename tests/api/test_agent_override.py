@@ -107,7 +107,7 @@ async def test_past_the_window_the_platforms_decision_stands(
     assert (late.status_code, error(late)["code"]) == (409, "invalid_state")
 
 
-async def test_an_override_the_ledger_cannot_pay_is_never_closed_as_done(client: AsyncClient) -> None:
+async def test_an_override_the_ledger_cannot_pay_is_refused_before_anything_moves(client: AsyncClient) -> None:
     order = await push_order(client, shipped=False)
     case_id = (await open_case(client, order, amount_cents=4000))["case_id"]  # refunded at once
     await open_case(client, order)  # the next request takes the other 5 900: nothing is left on the order
@@ -115,11 +115,11 @@ async def test_an_override_the_ledger_cannot_pay_is_never_closed_as_done(client:
 
     overridden = await client.post(f"/agent/cases/{case_id}/override", json=body, headers=AGENT)
 
-    assert overridden.status_code == 200, overridden.text
-    assert (overridden.json()["status"], overridden.json()["awaiting"]) == ("in_arbitration", "agent")
-    assert (await types(client, case_id, order.buyer))[-2:] == ["decision_overridden", "refund_refused"]
-    ruled = await act(client, case_id, AGENT, action="decide", outcome="reject", rationale="已全额退款,无需再补")
-    assert ruled.status_code == 200 and ruled.json()["status"] == "rejected", ruled.text
+    assert (overridden.status_code, error(overridden)["code"]) == (422, "invalid_amount"), overridden.text
+    assert "500" in error(overridden)["message"]
+    assert (await types(client, case_id, order.buyer))[-1] != "decision_overridden"
+    ruled = await client.post(f"/agent/cases/{case_id}/override", json={**body, "amount_cents": 3000}, headers=AGENT)
+    assert ruled.status_code == 200 and ruled.json()["status"] == "resolved", ruled.text
 
 
 async def money_moves(client: AsyncClient, order_id: str) -> list[tuple[str, str, int]]:
@@ -155,12 +155,25 @@ async def test_an_override_to_a_smaller_refund_reverses_the_difference(client: A
     assert (await types(client, case_id, order.buyer))[-2:] == ["decision_overridden", "refund_reversed"]
 
 
-async def test_a_goodwill_coupon_past_its_cap_is_refused_before_anything_moves(client: AsyncClient) -> None:
+async def test_an_override_coupon_over_the_cap_is_refused_before_anything_moves(client: AsyncClient) -> None:
     order = await push_order(client, shipped=False)
-    case_id = (await open_case(client, order))["case_id"]
-    body = {"outcome": "coupon", "amount_cents": 2_147_483_647, "rationale": "补偿"}
+    case_id = (await open_case(client, order))["case_id"]  # refunded at once by the platform
+    path = f"/agent/cases/{case_id}/override"
 
-    refused = await client.post(f"/agent/cases/{case_id}/override", json=body, headers=AGENT)
+    huge = await client.post(
+        path, json={"outcome": "coupon", "amount_cents": 2_147_483_647, "rationale": "补偿"}, headers=AGENT
+    )
+    over = await client.post(
+        path, json={"outcome": "coupon", "amount_cents": 20_001, "rationale": "补偿"}, headers=AGENT
+    )
+    beyond_schema = await client.post(
+        path, json={"outcome": "coupon", "amount_cents": 2_147_483_648, "rationale": "补偿"}, headers=AGENT
+    )
 
-    assert refused.status_code == 422 and error(refused)["code"] in ("invalid_amount", "invalid_request"), refused.text
-    assert await money_moves(client, order.order_id) == [("refund", "succeeded", 9900)]
+    assert (huge.status_code, error(huge)["code"]) == (422, "invalid_amount")
+    assert "over the cap of 20000 fen" in error(huge)["message"]
+    assert (over.status_code, error(over)["code"]) == (422, "invalid_amount")
+    assert beyond_schema.status_code == 422 and set(beyond_schema.json()["error"]) >= {"code", "message"}
+    ledger = (await client.get(f"/orders/{order.order_id}", headers=AGENT)).json()
+    assert ledger["coupons_cents"] == 0 and [m["kind"] for m in ledger["money_moves"]] == ["refund"]
+    assert (await types(client, case_id, order.buyer))[-1] != "decision_overridden"

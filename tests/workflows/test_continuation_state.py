@@ -13,7 +13,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role, TrackingStatus
-from tests.builders import add_case, add_order, new_id
+from tests.builders import add_case, add_order
 from tests.workflows.support import merchant, start
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionRequest, CaseInput, TrackingUpdate
