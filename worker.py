@@ -93,9 +93,11 @@ def build_worker(
     )
     closer = CaseCloser(sessions, client)
     counters = CaseCounters((client.service_client.config.runtime or Runtime.default()).metric_meter)
+    recorder = CaseRecorder(sessions, counters)
     compile_once([workflow.__module__ for workflow in WORKFLOWS])
     activities: list[Callable[..., Any]] = [
-        CaseRecorder(sessions, counters).record_step,
+        recorder.record_step,
+        recorder.record_divergence,
         FactsActivities(sessions).load_case_facts,
         MoneyActivities(sessions, provider, counters).move_money,
         RemedyActivities(sessions, fulfilment or FakeFulfilment(), courier or FakeCourier()).carry_out,

@@ -253,6 +253,11 @@ CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     ],
     "case_cancelled": _cancelled,
     "case_repaired": _cancelled,
+    "timeline_diverged": _one(
+        Party.AGENT,
+        "案件流程被重置,与已记录的时间线不一致,已转客服处理,请核对后裁决。",
+        "The case's workflow was reset and no longer matches its recorded timeline; please review and decide.",
+    ),
     "case_opened": _opened,
     "exception_alert": _exception_alert,
     "resolution_chosen": lambda d: [
