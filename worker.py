@@ -139,7 +139,8 @@ def scan_schedule(task_queue: str, every: timedelta) -> Schedule:
 
 
 def reconcile_schedule(task_queue: str, every: timedelta) -> Schedule:
-    """The reconciliation of case rows whose workflow ended without closing them (visible, pausable in the UI)."""
+    """The reconciliation of case rows whose workflow ended without closing them: closed as their timeline says,
+    or left open for an agent when the workflow completed (visible, pausable in the UI)."""
     action = ScheduleActionStartWorkflow(
         ReconcileWorkflow.run, ReconcileRequest(), id=RECONCILE_SCHEDULE_ID, task_queue=task_queue
     )
