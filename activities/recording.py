@@ -107,7 +107,7 @@ class CaseRecorder:
             earlier = select(CaseEvent).where(CaseEvent.case_id == case.case_id, CaseEvent.type == TIMELINE_DIVERGED)
             for event in (await session.exec(earlier)).all():
                 if (event.data.get("run_id"), event.data.get("first_seq")) == (note.run_id, note.first_seq):
-                    return DivergenceRecorded(event.seq, event.hash)
+                    return DivergenceRecorded(event.seq, event.hash, await _hashes(session, note, event.seq))
             data = {
                 "run_id": note.run_id,
                 "first_seq": note.first_seq,
@@ -120,6 +120,7 @@ class CaseRecorder:
             case.status, case.awaiting, case.deadline = CaseStatus.IN_ARBITRATION, Party.AGENT, note.deadline
             case.urgent, case.updated_at = True, note.at
             session.add(case)
+            hashes = (*await _hashes(session, note, event.seq - 1), event.hash)
         activity.logger.warning(
             "case %s: run %s diverged from the timeline at %d (%s); handed to an agent at event %d",
             note.case_id,
@@ -128,7 +129,17 @@ class CaseRecorder:
             ", ".join(note.attempted_types),
             event.seq,
         )
-        return DivergenceRecorded(event.seq, event.hash)
+        return DivergenceRecorded(event.seq, event.hash, hashes)
+
+
+async def _hashes(session: AsyncSession, note: DivergenceNote, last: int) -> tuple[str, ...]:
+    """The stored events' hashes from the note's first seq to `last`."""
+    query = (
+        select(CaseEvent.hash)
+        .where(CaseEvent.case_id == note.case_id, col(CaseEvent.seq) >= note.first_seq, col(CaseEvent.seq) <= last)
+        .order_by(col(CaseEvent.seq))
+    )
+    return tuple((await session.exec(query)).all())
 
 
 async def _register(session: AsyncSession, case: Case, parcel: CaseShipment) -> None:

@@ -25,7 +25,10 @@ class DivergenceNote:
 
 @dataclass(frozen=True)
 class DivergenceRecorded:
-    """The `timeline_diverged` event: the run numbers its next event `seq + 1` and chains after `hash`."""
+    """The `timeline_diverged` event: the run numbers its next event `seq + 1` and chains after `hash`. `hashes`
+    are the stored events' from the note's `first_seq` to `seq` (another run's, then this one), for the run's
+    anchor to cover the chain again: `anchor.extend(hashes)` on an anchor of `first_seq - 1` hashes."""
 
     seq: int
     hash: str
+    hashes: tuple[str, ...] = ()

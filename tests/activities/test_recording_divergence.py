@@ -173,7 +173,7 @@ async def test_the_run_s_divergence_is_stored_once_at_the_head_and_hands_the_cas
     again = await recorder.record_divergence(note)  # a retried attempt, or the run noting it twice
 
     row, events = await timeline(sessions, case.case_id)
-    assert recorded == again == DivergenceRecorded(4, events[-1].hash)
+    assert recorded == again == DivergenceRecorded(4, events[-1].hash, tuple(e.hash for e in events[1:]))
     assert [e.type for e in events] == ["case_opened", "decision_made", "case_closed", TIMELINE_DIVERGED]
     assert events[-1].data == {
         "run_id": "run-b",
@@ -200,4 +200,4 @@ async def test_the_run_s_divergence_is_stored_once_at_the_head_and_hands_the_cas
     # the run numbers on after the divergence; another step it attempts, noted, is a second event
     later = await recorder.record_divergence(DivergenceNote(case.case_id, "run-b", 5, ("message",), at, note.deadline))
     _, events = await timeline(sessions, case.case_id)
-    assert later == DivergenceRecorded(5, events[-1].hash) and len(events) == 5
+    assert later == DivergenceRecorded(5, events[-1].hash, (events[-1].hash,)) and len(events) == 5
