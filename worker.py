@@ -93,9 +93,11 @@ def build_worker(
     )
     closer = CaseCloser(sessions, client)
     counters = CaseCounters((client.service_client.config.runtime or Runtime.default()).metric_meter)
+    recorder = CaseRecorder(sessions, counters)
     compile_once([workflow.__module__ for workflow in WORKFLOWS])
     activities: list[Callable[..., Any]] = [
-        CaseRecorder(sessions, counters).record_step,
+        recorder.record_step,
+        recorder.record_divergence,
         FactsActivities(sessions).load_case_facts,
         MoneyActivities(sessions, provider, counters, (thresholds or Thresholds()).coupon_max_cents).move_money,
         RemedyActivities(sessions, fulfilment or FakeFulfilment(), courier or FakeCourier()).carry_out,
@@ -137,7 +139,8 @@ def scan_schedule(task_queue: str, every: timedelta) -> Schedule:
 
 
 def reconcile_schedule(task_queue: str, every: timedelta) -> Schedule:
-    """The reconciliation of case rows whose workflow ended without closing them (visible, pausable in the UI)."""
+    """The reconciliation of case rows whose workflow ended without closing them: closed as their timeline says,
+    or left open for an agent when the workflow completed (visible, pausable in the UI)."""
     action = ScheduleActionStartWorkflow(
         ReconcileWorkflow.run, ReconcileRequest(), id=RECONCILE_SCHEDULE_ID, task_queue=task_queue
     )

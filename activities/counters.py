@@ -1,4 +1,5 @@
-"""The business counters: cases opened, the platform stepping in when a wait runs out, decisions, money moved.
+"""The business counters: cases opened, the platform stepping in when a wait runs out, decisions, money moved,
+steps refused because another run wrote the timeline.
 
 They are counted where the effect is recorded, by the worker's activities, once the transaction that stored it has
 committed and only by the attempt that stored it (a retried step or payment finds its rows there and counts
@@ -33,6 +34,10 @@ class CaseCounters:
         self._overrides = meter.create_counter(
             "aftersales_decisions_overridden", "Agents' overrides of the platform's own decisions, by new outcome"
         )
+        self._divergences = meter.create_counter(
+            "aftersales_timeline_divergences",
+            "Steps refused because another run of the case stored the events they number (a reset run), by kind",
+        )
         self._moves = meter.create_counter("aftersales_money_moves", "Money moves settled, by kind and status")
         self._cents = meter.create_counter(
             "aftersales_money_moved_cents",
@@ -53,6 +58,10 @@ class CaseCounters:
                 self._decisions.add(1, labels)
             elif event.type == "decision_overridden":
                 self._overrides.add(1, {"outcome": str(data.get("outcome"))})
+
+    def diverged(self, case_kind: str) -> None:
+        """Counts a step the timeline refused: another run stored its seqs (activities/recording.py)."""
+        self._divergences.add(1, {"kind": str(case_kind)})
 
     def settled(self, entry: LedgerEntry) -> None:
         """Counts a ledger row that has just reached its final status."""

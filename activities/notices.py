@@ -224,6 +224,18 @@ def _cancelled(d: dict[str, Any]) -> list[Notice]:
     return [Notice(Party.BUYER, zh, en), Notice(Party.MERCHANT, zh, en)]
 
 
+def _repaired(d: dict[str, Any]) -> list[Notice]:
+    """The reconciliation's repair: a case left open for an agent tells the agents only; a case closed with the
+    status its timeline reached tells nobody again (both parties were told when it closed); else it was cancelled."""
+    if d.get("action") == "left_open_for_agent":
+        zh = "案件的流程已意外结束,案件仍未办结,请客服接手处理。"
+        en = "The case's workflow ended while the case is still open; please take it over."
+        return [Notice(Party.AGENT, zh, en)]
+    if d.get("status", "cancelled") != "cancelled":
+        return []
+    return _cancelled(d)
+
+
 WHO_EN = {"buyer": "The buyer", "merchant": "The merchant", "agent": "Platform support"}
 
 
@@ -252,7 +264,12 @@ CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
         )
     ],
     "case_cancelled": _cancelled,
-    "case_repaired": _cancelled,
+    "case_repaired": _repaired,
+    "timeline_diverged": _one(
+        Party.AGENT,
+        "案件流程被重置,与已记录的时间线不一致,已转客服处理,请核对后裁决。",
+        "The case's workflow was reset and no longer matches its recorded timeline; please review and decide.",
+    ),
     "case_opened": _opened,
     "exception_alert": _exception_alert,
     "resolution_chosen": lambda d: [

@@ -2,7 +2,11 @@
 registers the case's return or replacement parcel, so the logistics feed's events find the case).
 
 The workflow is the only writer of a case's timeline and numbers the events itself, so a retried
-activity finds its events already there and stores nothing twice.
+activity finds its events already there and stores nothing twice. A stored event is taken for the step's own only
+if it is that event (its hash, computed after the stored previous one, is the stored hash): an event another run
+stored at that seq (a `temporal workflow reset` starts a run that numbers again from the reset point) is refused
+with a non-retryable `timeline_diverged` error, and the run records the divergence (`record_divergence`) instead of
+carrying on as if its step were stored.
 """
 
 from collections.abc import Sequence
@@ -22,6 +26,7 @@ from models.notification import Notification
 from models.order import Shipment
 from models.timeline import GENESIS, CaseEvent, canonical, chain_hash
 from rulebook.enums import CaseStatus, EvidenceKind, Party, Role
+from workflows.divergence import TIMELINE_DIVERGED, DivergenceNote, DivergenceRecorded
 from workflows.messages import PLATFORM_ID, CaseShipment, EventDraft, StepRecord
 
 
@@ -44,9 +49,12 @@ class CaseRecorder:
                 return []  # closed from outside (activities/closing.py): a step still in flight then stores nothing
             on_file = await _evidence_on_file(session, step.events)
             for seq, draft in enumerate(step.events, start=step.first_seq):
-                if seq <= case.event_count:  # stored by an earlier attempt of this activity
-                    stored = select(CaseEvent.hash).where(CaseEvent.case_id == case.case_id, CaseEvent.seq == seq)
-                    hashes.append((await session.exec(stored)).one())
+                if seq <= case.event_count:  # stored before: by an earlier attempt of this activity, or not
+                    stored = select(CaseEvent).where(CaseEvent.case_id == case.case_id, CaseEvent.seq == seq)
+                    event = (await session.exec(stored)).one()
+                    if event.hash != _chained_after(event.prev_hash, case.case_id, seq, draft):
+                        raise self._diverged(case, step, event)
+                    hashes.append(event.hash)
                     continue
                 if seq != case.event_count + 1:
                     raise ApplicationError(
@@ -67,6 +75,71 @@ class CaseRecorder:
             kind = case.kind
         self._counters.recorded(kind, appended)
         return hashes
+
+    def _diverged(self, case: Case, step: StepRecord, stored: CaseEvent) -> ApplicationError:
+        """Another run stored event `stored.seq`: this step is not on the timeline and must not be taken for it."""
+        details = {"stored_events": case.event_count, "head_hash": case.head_hash, "first_seq": step.first_seq}
+        activity.logger.warning(
+            "case %s: step numbered from %d refused, event %d (%s) was stored by another run; %d events stored",
+            case.case_id,
+            step.first_seq,
+            stored.seq,
+            stored.type,
+            case.event_count,
+        )
+        self._counters.diverged(case.kind)
+        return ApplicationError(
+            f"event {stored.seq} of case {case.case_id} is another run's {stored.type!r}, not this step's",
+            details,
+            type=TIMELINE_DIVERGED,
+            non_retryable=True,
+        )
+
+    @activity.defn
+    async def record_divergence(self, note: DivergenceNote) -> DivergenceRecorded:
+        """Puts one `timeline_diverged` event at the stored head, naming the run and the steps it attempted, and
+        hands the case to an agent (in arbitration, urgent, `note.deadline`). Once per (run, first seq): a retry,
+        or the same note again, answers the event stored the first time."""
+        async with transaction(self._sessions) as session:
+            case = await session.get(Case, note.case_id, with_for_update=True)
+            if case is None:
+                raise ApplicationError(f"no case {note.case_id}", type="case_not_found", non_retryable=True)
+            earlier = select(CaseEvent).where(CaseEvent.case_id == case.case_id, CaseEvent.type == TIMELINE_DIVERGED)
+            for event in (await session.exec(earlier)).all():
+                if (event.data.get("run_id"), event.data.get("first_seq")) == (note.run_id, note.first_seq):
+                    return DivergenceRecorded(event.seq, event.hash, await _hashes(session, note, event.seq))
+            data = {
+                "run_id": note.run_id,
+                "first_seq": note.first_seq,
+                "attempted": list(note.attempted_types),
+                "stored_events": case.event_count,
+                "status_before": str(case.status),
+            }
+            draft = EventDraft(TIMELINE_DIVERGED, Role.SYSTEM, PLATFORM_ID, note.at, data)
+            event = append(session, case, case.event_count + 1, draft)
+            case.status, case.awaiting, case.deadline = CaseStatus.IN_ARBITRATION, Party.AGENT, note.deadline
+            case.urgent, case.updated_at = True, note.at
+            session.add(case)
+            hashes = (*await _hashes(session, note, event.seq - 1), event.hash)
+        activity.logger.warning(
+            "case %s: run %s diverged from the timeline at %d (%s); handed to an agent at event %d",
+            note.case_id,
+            note.run_id,
+            note.first_seq,
+            ", ".join(note.attempted_types),
+            event.seq,
+        )
+        return DivergenceRecorded(event.seq, event.hash, hashes)
+
+
+async def _hashes(session: AsyncSession, note: DivergenceNote, last: int) -> tuple[str, ...]:
+    """The stored events' hashes from the note's first seq to `last`."""
+    query = (
+        select(CaseEvent.hash)
+        .where(CaseEvent.case_id == note.case_id, col(CaseEvent.seq) >= note.first_seq, col(CaseEvent.seq) <= last)
+        .order_by(col(CaseEvent.seq))
+    )
+    return tuple((await session.exec(query)).all())
 
 
 async def _register(session: AsyncSession, case: Case, parcel: CaseShipment) -> None:
@@ -132,9 +205,14 @@ def _file_system_evidence(session: AsyncSession, case: Case, event: CaseEvent, o
         )
 
 
+def _chained_after(prev_hash: str, case_id: str, seq: int, draft: EventDraft) -> str:
+    """The hash `draft` has as event `seq` after `prev_hash` (models/timeline.py)."""
+    body = canonical(case_id, seq, draft.type, draft.actor_role, draft.actor_id, draft.at, draft.data)
+    return chain_hash(prev_hash, body)
+
+
 def _chained(case: Case, seq: int, draft: EventDraft) -> CaseEvent:
     prev = case.head_hash or GENESIS
-    body = canonical(case.case_id, seq, draft.type, draft.actor_role, draft.actor_id, draft.at, draft.data)
     return CaseEvent(
         case_id=case.case_id,
         seq=seq,
@@ -144,7 +222,7 @@ def _chained(case: Case, seq: int, draft: EventDraft) -> CaseEvent:
         at=draft.at,
         data=draft.data,
         prev_hash=prev,
-        hash=chain_hash(prev, body),
+        hash=_chained_after(prev, case.case_id, seq, draft),
     )
 
 

@@ -1,5 +1,7 @@
 """How a case ends from outside its own flow: a cancel request from the Temporal UI, or a workflow that ended
-(terminated, reset) without closing its case row, found by the reconciliation schedule (`workflows/reconcile.py`).
+(terminated, reset, timed out) without closing its case row, found by the reconciliation schedule
+(`workflows/reconcile.py`), which closes it as its timeline says; a workflow that completed while its row is open
+is no ending, and its case is left open for an agent (`activities/closing.py`).
 """
 
 from dataclasses import dataclass, field
@@ -38,11 +40,13 @@ class ReconcileRequest:
 
 @dataclass(frozen=True)
 class ReconcileResult:
-    repaired: tuple[str, ...] = field(default_factory=tuple)  # case ids closed by this run
+    # case ids repaired by this run: closed (as their timeline says, else cancelled) or left open for an agent
+    repaired: tuple[str, ...] = field(default_factory=tuple)
 
 
 def orphan_query() -> str:
-    """Case workflows no longer running whose last published status is still open; a run that continued as new
+    """Case workflows no longer running whose last published status is still open (terminated, cancelled, timed
+    out, failed — or completed, a bug the reconciliation leaves to an agent); a run that continued as new
     (workflows/continuation.py) handed the case on and is no orphan."""
     statuses = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
     ended = "ExecutionStatus NOT IN ('Running', 'ContinuedAsNew')"

@@ -1,5 +1,7 @@
 """The reconciliation: run by a Temporal Schedule every AFTERSALES_RECONCILE_EVERY (`worker.ensure_schedule`), it
-closes case rows whose workflow ended without closing them (`activities/closing.py`, reliability.md WF-12)."""
+repairs case rows whose workflow ended without closing them (`activities/closing.py`, reliability.md WF-12): a
+terminated, cancelled or timed-out run's case closes with the final status its timeline reached, else `cancelled`;
+a completed run's open case is never cancelled but left open for an agent, with one `case_repaired` event."""
 
 from datetime import timedelta
 

@@ -32,6 +32,7 @@ STEP_ZH = {
     "proposal_made": "商家提出方案",
     "evidence_requested": "要求补充证据",
     "evidence_answered": "已补充证据",
+    "timeline_diverged": "流程与时间线不一致,转客服",
 }
 ARBITRATION_WHY = {
     "escalated": "一方申请平台介入",

@@ -29,8 +29,9 @@ async def test_evidence_cited_twice_in_a_step_and_again_later_is_filed_once(sess
     record = CaseRecorder(sessions).record_step
     env = ActivityEnvironment()
 
-    first = await env.run(record, step(case.case_id, 1, [listing, tracking], [tracking]))
-    assert await env.run(record, step(case.case_id, 1, [listing, tracking], [tracking])) == first  # a retry
+    opening = step(case.case_id, 1, [listing, tracking], [tracking])
+    first = await env.run(record, opening)
+    assert await env.run(record, opening) == first  # a retry: the same step, event for event
     later = await env.run(record, step(case.case_id, 3, [listing]))
 
     assert len(first) == 2 and len(later) == 1
