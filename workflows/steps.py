@@ -14,12 +14,14 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from rulebook import deadlines, transitions
 from rulebook.enums import CaseStatus, Role
 from rulebook.facts import CaseFacts
 from workflows import continuation, system_evidence, visibility
 from workflows import search_attributes as sa
+from workflows.divergence import TIMELINE_DIVERGED, DivergenceNote
 from workflows.messages import PLATFORM_ID, CaseInput, CaseShipment, EventDraft, Projection, StepRecord
 from workflows.remedy_messages import RemedyCall, RemedyReceipt
 from workflows.state import CaseState, Position
@@ -34,7 +36,6 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 REMEDY_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 DURABLE_STEPS_PATCH = "steps-recorded-durably"  # before it, a step was stored by a local activity
-DIVERGED = "timeline_diverged"  # the recorder found a step of this seq stored by another run (a reset)
 
 
 class CaseSteps:
@@ -91,7 +92,13 @@ class CaseSteps:
         events = system_evidence.attached(self.case.case_id, events)
         chain = self._state.chain
         step = StepRecord(self.case.case_id, chain.seq + 1, tuple(events), self._projection(), shipments)
-        hashes = await self._store(step, visibility.step_summary(events))
+        try:
+            hashes = await self._store(step, visibility.step_summary(events))
+        except ActivityError as failed:
+            if not (isinstance(failed.cause, ApplicationError) and failed.cause.type == TIMELINE_DIVERGED):
+                raise
+            await self._diverged(step)
+            return
         chain.anchor.extend(hashes or [None] * len(events))  # steps recorded before the anchor existed: unknown
         chain.seq += len(events)
         self.publish(events)
@@ -114,6 +121,27 @@ class CaseSteps:
         return await workflow.execute_local_activity_method(
             CaseRecorder.record_step, step, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=summary
         )
+
+    async def _diverged(self, step: StepRecord) -> None:
+        """Another run stored this seq (the case was reset, README "What `temporal workflow reset` does to a
+        case"): this run's step is not the timeline's. The divergence goes on at the stored head, the case to an
+        agent, and the chain numbers on from there; a command that made the step is refused."""
+        self.wait_on(CaseStatus.IN_ARBITRATION, self.case.timers.agent)
+        self.raise_urgency()
+        assert self.at.deadline is not None
+        attempted = tuple(event.type for event in step.events)
+        run_id, first = workflow.info().run_id, step.first_seq
+        note = DivergenceNote(self.case.case_id, run_id, first, attempted, workflow.now(), self.at.deadline)
+        stored = await workflow.execute_activity_method(
+            CaseRecorder.record_divergence, note, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+        )
+        chain = self._state.chain
+        chain.anchor.extend(stored.hashes or [None] * (stored.seq - chain.seq))
+        chain.seq = stored.seq
+        self.publish()
+        if workflow.current_update_info() is not None:
+            message = "the case was reset: its timeline holds another run's steps, and an agent takes it from here"
+            raise ApplicationError(message, {"status": self.status}, type="invalid_state")
 
     def history_due(self) -> bool:
         """Whether this run's history is long enough to hand the case on; asked after every recorded step."""
