@@ -1,8 +1,11 @@
 """Closes a case from outside its flow: the workflow's own cancellation, and the reconciliation of case rows whose
 workflow ended without closing them. Each appends one event to the hash chain at the stored head (the recorder's
-numbering), frees the order and tells both parties; a case already closed is left as it is, so retries are safe.
+numbering), frees the order — an oversold order's lock lifts, or the order is cancelled if refunded in full
+(`order_lock` in the event's data) — and tells both parties; a case already closed is left as it is, so retries are
+safe.
 """
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,9 +16,10 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from activities.recording import append
+from models import order_locks
 from models.case import Case
 from models.db import transaction
-from rulebook.enums import FINAL_STATUSES, CaseStatus, Role
+from rulebook.enums import FINAL_STATUSES, CaseKind, CaseStatus, Role
 from workflows.ending import CaseClosed, CaseEnding, ReconcileRequest, ReconcileResult, orphan_query
 from workflows.messages import PLATFORM_ID, EventDraft
 
@@ -97,6 +101,9 @@ async def close(
         case = await session.get(Case, case_id, with_for_update=True)
         if case is None or case.status.is_final:
             return (case.status if case else None), False
+        if case.kind == CaseKind.OVERSOLD:  # the order's lock lifts (or it is cancelled) with its case
+            released = await order_locks.release(session, case.order_id, False, draft.at)
+            draft = dataclasses.replace(draft, data={**draft.data, "order_lock": released})
         append(session, case, case.event_count + 1, draft)
         case.status, case.awaiting, case.deadline = CaseStatus.CANCELLED, None, None
         case.open_key, case.updated_at = None, draft.at
