@@ -92,6 +92,7 @@ def build_worker(
         sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines, history_events_limit
     )
     closer = CaseCloser(sessions, client)
+    locks = OrderLocks(sessions)
     counters = CaseCounters((client.service_client.config.runtime or Runtime.default()).metric_meter)
     recorder = CaseRecorder(sessions, counters)
     compile_once([workflow.__module__ for workflow in WORKFLOWS])
@@ -103,7 +104,8 @@ def build_worker(
         RemedyActivities(sessions, fulfilment or FakeFulfilment(), courier or FakeCourier()).carry_out,
         closer.close_cancelled,
         closer.repair_orphans,
-        OrderLocks(sessions).unlock_order,
+        locks.unlock_order,
+        locks.release_case_lock,
         scans.scan_stalled_page,
         scans.scan_missed_page,
         scans.restart_unstarted,

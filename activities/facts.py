@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.transfer_option import transfer_option
+from activities.transfer_option import oversold_line, transfer_option
 from models import order_ledger
 from models.case import Case
 from models.evidence import Evidence
@@ -19,6 +19,7 @@ from models.shop_settings import ShopSettings
 from models.timeline import CaseEvent
 from rulebook.enums import CaseKind, EvidenceKind, Party, ReasonCode, ShipmentDirection, ShipmentState, TrackingStatus
 from rulebook.facts import CaseFacts, DeliveryRecord, EvidenceOnFile, ListingPolicy, Statement, TrackingEvent
+from rulebook.oversell import TransferOption
 from workflows.messages import CaseInput
 
 
@@ -57,7 +58,7 @@ class FactsActivities:
                 description=case.description,
                 urgent=case.urgent,
                 asked_at=case.created_at,
-                transfer_from=await transfer_option(session, order) if case.kind == CaseKind.OVERSOLD else None,
+                transfer_from=await _transfer_from(session, case, order),
                 listing_snapshot=tuple(
                     {"sku": i.get("sku"), "title": i.get("title"), "listing": i.get("listing") or {}}
                     for i in named_items(order.items, case.items)
@@ -65,6 +66,13 @@ class FactsActivities:
                 delivery_record=delivery_record,
                 shop_return_address=await _shop_return_address(session, case.shop_id),
             )
+
+
+async def _transfer_from(session: AsyncSession, case: Case, order: Order) -> TransferOption | None:
+    """Oversold: the nearest warehouse with spare stock of the line the case is about."""
+    if case.kind != CaseKind.OVERSOLD:
+        return None
+    return await transfer_option(session, order, await oversold_line(session, order, case.items))
 
 
 async def _from_timeline(session: AsyncSession, case_id: str) -> tuple[tuple[Statement, ...], DeliveryRecord | None]:

@@ -23,9 +23,9 @@ from models.case import Case
 from models.db import transaction
 from models.evidence import Evidence
 from models.notification import Notification
-from models.order import Shipment
+from models.order import Order, Shipment
 from models.timeline import GENESIS, CaseEvent, canonical, chain_hash
-from rulebook.enums import CaseStatus, EvidenceKind, Party, Role
+from rulebook.enums import CaseKind, CaseStatus, EvidenceKind, Party, Role, ShipmentDirection
 from workflows.divergence import TIMELINE_DIVERGED, DivergenceNote, DivergenceRecorded
 from workflows.messages import PLATFORM_ID, CaseShipment, EventDraft, StepRecord
 
@@ -152,6 +152,11 @@ async def _register(session: AsyncSession, case: Case, parcel: CaseShipment) -> 
             shipment.case_id = case.case_id
             session.add(shipment)
         return
+    if case.kind == CaseKind.OVERSOLD and parcel.direction == ShipmentDirection.REPLACEMENT:
+        order = await session.get(Order, case.order_id)  # the emergency transfer's parcel ships the order itself
+        if order is not None:
+            order.shipment_pending = False
+            session.add(order)
     session.add(
         Shipment(
             order_id=case.order_id,

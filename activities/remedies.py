@@ -19,12 +19,13 @@ from activities.adapters.courier import Courier
 from activities.adapters.fulfilment import Fulfilment, Item
 from activities.adapters.remedy_errors import RemedyRefused
 from activities.stock_transfer import StockTransfer
+from activities.transfer_option import nearest_listed
 from models.case import Case
 from models.db import transaction
 from models.order import Order, Shipment
 from models.remedy_call import RemedyCallRow, RemedyStatus
 from models.types import utcnow
-from rulebook.enums import ShipmentDirection
+from rulebook.enums import CaseKind, ShipmentDirection
 from workflows.remedy_messages import RemedyAction, RemedyCall, RemedyOutcome, RemedyReceipt
 
 A = RemedyAction
@@ -57,7 +58,7 @@ class RemedyActivities:
             items = [Item(i.sku, i.quantity) for i in call.items] or await self._case_items(call)
             warehouse, stock = call.warehouse, None
             if call.nearest_stock and warehouse is None:
-                warehouse, stock = await self._nearest_with_stock(items)
+                warehouse, stock = await self._nearest_with_stock(call, items)
             shipped = await self._fulfilment.reship(
                 idempotency_key=key, order_id=call.order_id, items=items, warehouse=warehouse, fastest=call.fastest
             )
@@ -66,11 +67,9 @@ class RemedyActivities:
             items = [Item(i.sku, i.quantity) for i in call.items] or await self._case_items(call)
             return {"reference": "", "stock": {item.sku: await self._fulfilment.stock(sku=item.sku) for item in items}}
         if call.action == A.TRANSFER:  # activities/stock_transfer.py
-            item = (call.items[0] if call.items else None) or (await self._case_items(call))[0]
+            named = Item(call.items[0].sku, call.items[0].quantity) if call.items else None  # else the oversold line
             transfer = StockTransfer(self._sessions, self._fulfilment)
-            return await transfer.move(
-                key, call.order_id, Item(item.sku, item.quantity), call.from_warehouse, call.warehouse
-            )
+            return await transfer.move(key, call.case_id, call.order_id, named, call.from_warehouse, call.warehouse)
         if call.action == A.UPGRADE_TRANSPORT:
             reference = await self._fulfilment.upgrade_transport(
                 idempotency_key=key, order_id=call.order_id, tracking_no=call.tracking_no
@@ -84,14 +83,18 @@ class RemedyActivities:
         record = await self._courier.delivery_record(idempotency_key=key, **parcel)
         return {"reference": record.reference, "photo_ref": record.photo_ref, **parcel}
 
-    async def _nearest_with_stock(self, items: list[Item]) -> tuple[str, dict[str, dict[str, int]]]:
-        """The first warehouse (fulfilment lists the nearest first) with every item in stock, and what it found."""
+    async def _nearest_with_stock(self, call: RemedyCall, items: list[Item]) -> tuple[str, dict[str, dict[str, int]]]:
+        """The nearest warehouse (the rule book's nearness, `activities/transfer_option.py`) with every item in stock
+        by fulfilment's listing, and what it found."""
         stock = {item.sku: await self._fulfilment.stock(sku=item.sku) for item in items}
-        candidates = list(stock[items[0].sku]) if items else []
-        for warehouse in candidates:
-            if all(stock[item.sku].get(warehouse, 0) >= item.quantity for item in items):
-                return warehouse, stock
-        raise RemedyRefused(f"no warehouse has {', '.join(i.sku for i in items)} in stock")
+        listed = list(stock[items[0].sku]) if items else []
+        held = [w for w in listed if all(stock[item.sku].get(w, 0) >= item.quantity for item in items)]
+        async with self._sessions() as session:
+            order = await session.get(Order, call.order_id)
+            nearest = await nearest_listed(session, order, held) if order is not None else held
+        if not nearest:
+            raise RemedyRefused(f"no warehouse has {', '.join(i.sku for i in items)} in stock")
+        return nearest[0], stock
 
     async def _parcel(self, call: RemedyCall) -> dict[str, str]:
         """The parcel the call names, else the order's own latest shipment (interception, urge, faster transport)."""
@@ -106,11 +109,13 @@ class RemedyActivities:
         return {"carrier": shipment.carrier, "tracking_no": shipment.tracking_no}
 
     async def _case_items(self, call: RemedyCall) -> list[Item]:
-        """The items the case names, else the whole order's."""
+        """The items the case names, else the whole order's. An oversold case names its short line, but its
+        reshipment is the order's own shipment: the whole order."""
         async with self._sessions() as session:
             case = await session.get(Case, call.case_id)
             order = await session.get(Order, call.order_id)
-        items = (case.items if case is not None else None) or (order.items if order is not None else [])
+        named = case.items if case is not None and case.kind != CaseKind.OVERSOLD else None
+        items = named or (order.items if order is not None else [])
         return [Item(str(i["sku"]), int(i.get("quantity", 1))) for i in items]
 
     async def _claim(self, call: RemedyCall) -> RemedyCallRow:

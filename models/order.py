@@ -31,8 +31,15 @@ class Order(SQLModel, table=True):
     ledger_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # True until the order's outbound shipment is posted or its missed shipment has its case (the scan's filter).
     shipment_pending: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
-    # Oversold: held (not shipped, not cancelled) until the merchant's remedy; a shipment posted meanwhile is 409.
+    # Oversold: held (not shipped, not cancelled) while its warehouse cannot cover it; a shipment posted meanwhile is
+    # 409. `locked_sku`: the line its warehouse could not cover. The lock lifts by a restock that covers it, by the
+    # merchant's remedy, or when its case closes (models/order_locks.py); `unlocked_by` says which.
     locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_sku: str | None = Field(default=None, max_length=64)
+    unlocked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    unlocked_by: str | None = Field(default=None, max_length=32)  # restock | remedy | case_closed
+    # Cancelled before shipping: its oversold case closed with the order refunded in full. Never ships.
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

@@ -173,3 +173,13 @@ class Resolution(StrEnum):
     FASTER_TRANSPORT = "faster_transport"
     RESHIP_MISSING_WITH_COUPON = "reship_missing_with_coupon"
     SAME_DAY_LOCAL_RESHIP = "same_day_local_reship"  # R-URGENT: local stock, same day
+
+
+class LockRelease(StrEnum):
+    """What closing an oversold case did to its order's lock."""
+
+    UNLOCKED = "unlocked"  # the order may ship again
+    CANCELLED = "cancelled"  # refunded in full before shipping: it never ships
+    NOT_LOCKED = "not_locked"  # lifted already (a restock, the remedy, an earlier attempt) or cancelled already
+    SHIPPED = "shipped"  # shipped meanwhile: nothing to lift or cancel
+    NOT_OVERSOLD = "not_oversold"  # not its order's oversold case: the lock is not this case's to lift

@@ -1,5 +1,7 @@
 """Stock levels from the inventory feed (role `system`). `PUT` replaces a SKU's stock (the same body twice is the
-same state); a drop below what confirmed orders need locks the newest of them and opens their `oversold` cases."""
+same state). Each order ships from its nearest warehouse: one that cannot cover its waiting orders (oldest first)
+locks those past its stock and opens their `oversold` cases; one restocked unlocks the locked orders it now covers,
+oldest first (api/oversold.py)."""
 
 from fastapi import APIRouter
 from sqlalchemy import delete
@@ -24,7 +26,7 @@ async def put_stock(
     for stock in body.warehouses:
         session.add(StockLevel(sku=sku, **stock.model_dump(mode="json")))
     await session.commit()
-    cases = await oversold.check(session, client, settings, [sku])
+    checked = await oversold.check(session, client, settings, [sku])
     rows = (
         await session.exec(select(StockLevel).where(StockLevel.sku == sku).order_by(col(StockLevel.warehouse_id)))
     ).all()
@@ -33,5 +35,6 @@ async def put_stock(
         sku=sku,
         available=sum(w.available for w in warehouses),
         warehouses=warehouses,
-        oversold_case_ids=[c.case_id for c in cases],
+        oversold_case_ids=[c.case_id for c in checked.opened],
+        unlocked_order_ids=checked.unlocked,
     )

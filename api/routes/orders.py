@@ -13,7 +13,7 @@ from api.minimise import masked_phone
 from api.schemas.orders import MoneyMovePublic, OrderCreate, OrderPublic, ShipmentCreate, ShipmentPublic
 from api.scoping import visible_orders
 from api.text import shown
-from models import order_ledger
+from models import order_ledger, order_locks
 from models.ledger import NOT_AGAINST_PAID, LedgerEntry, LedgerStatus
 from models.order import Order, Shipment
 from models.order_line import order_lines
@@ -51,10 +51,7 @@ async def add_shipment(order_id: str, body: ShipmentCreate, _caller: SystemDep, 
     order = await session.get(Order, order_id)
     if order is None:
         raise NotFound(f"no order {shown(order_id)}")
-    if order.locked_at is not None:
-        raise Conflict(
-            f"order {shown(order_id)} is locked: oversold, awaiting the merchant's remedy", code="order_locked"
-        )
+    await _shippable(session, order)
     shipment = Shipment.model_validate(body, update={"order_id": order_id})
     session.add(shipment)
     order.shipment_pending = False  # shipments posted here are the order's own (outbound)
@@ -76,6 +73,20 @@ async def get_order(order_id: str, caller: CallerDep, session: SessionDep) -> Or
         address = {**public.shipping_address, "phone": masked_phone(str(public.shipping_address.get("phone", "")))}
         public = public.model_copy(update={"shipping_address": address})
     return public
+
+
+async def _shippable(session: AsyncSession, order: Order) -> None:
+    """Refuses the order's own parcel while it is locked as oversold, once it is cancelled, and once an oversold
+    case's emergency transfer shipped it (an order ships once)."""
+    shown_id = shown(order.order_id)
+    if order.cancelled_at is not None:
+        raise Conflict(f"order {shown_id} is cancelled: refunded in full before shipping", code="order_cancelled")
+    if order.locked_at is not None:
+        raise Conflict(f"order {shown_id} is locked: oversold, awaiting its stock or remedy", code="order_locked")
+    parcel = await order_locks.transfer_parcel(session, order.order_id)
+    if parcel is not None:
+        message = f"order {shown_id} shipped by its emergency transfer ({parcel.carrier} {parcel.tracking_no})"
+        raise Conflict(message, code="order_shipped")
 
 
 def _times(body: OrderCreate) -> dict[str, object]:

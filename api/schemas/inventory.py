@@ -45,3 +45,4 @@ class InventoryPublic(BaseModel):
     available: int  # across warehouses
     warehouses: list[WarehouseStock]
     oversold_case_ids: list[str]  # cases this change opened
+    unlocked_order_ids: list[str] = []  # locked orders this change covers again (a restock), oldest first

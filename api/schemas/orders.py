@@ -133,7 +133,11 @@ class OrderPublic(BaseModel):
     ship_by: datetime
     shipping_address: dict[str, Any]
     created_at: datetime
-    locked_at: datetime | None = Field(default=None, description="oversold: held until the merchant's remedy")
+    locked_at: datetime | None = Field(default=None, description="oversold: held until its stock or remedy")
+    locked_sku: str | None = Field(default=None, description="oversold: the line its warehouse could not cover")
+    unlocked_at: datetime | None = Field(default=None, description="when its oversold lock lifted")
+    unlocked_by: str | None = Field(default=None, description="what lifted it: restock | remedy | case_closed")
+    cancelled_at: datetime | None = Field(default=None, description="cancelled before shipping: refunded in full")
     shipments: list[ShipmentPublic] = []
     paid_cents: int = Field(description="what the buyer paid (the order total)")
     refunded_cents: int = Field(description="refunds of every case of the order: succeeded and in flight")
