@@ -1,7 +1,7 @@
 """Closes a case from outside its flow: the workflow's own cancellation, and the reconciliation of case rows whose
 workflow ended without closing them. Each appends one event to the hash chain at the stored head (the recorder's
-<<<<<<< HEAD
-numbering); a case already closed is left as it is, so retries are safe.
+numbering), frees the order — an oversold order's lock lifts, or the order is cancelled if refunded in full
+(`order_lock` in the event's data); a case already closed is left as it is, so retries are safe.
 
 The reconciliation repairs toward what the timeline says, and never cancels a case because its workflow completed:
 - a workflow terminated, cancelled or timed out: the case closes with the final status its timeline reached (its
@@ -11,11 +11,6 @@ The reconciliation repairs toward what the timeline says, and never cancels a ca
   old run, not an ending: the row keeps its status, one `case_repaired` event says so (`left_open_for_agent`), an
   agent is told, and a row waiting on nobody goes to the agents (in arbitration, urgent).
 Ledger rows are never touched here: a `pending` move stays pending for the payment's own recovery.
-=======
-numbering), frees the order — an oversold order's lock lifts, or the order is cancelled if refunded in full
-(`order_lock` in the event's data) — and tells both parties; a case already closed is left as it is, so retries are
-safe.
->>>>>>> oversold
 """
 
 import dataclasses
@@ -32,13 +27,9 @@ from activities.recording import append
 from models import order_locks
 from models.case import Case
 from models.db import transaction
-<<<<<<< HEAD
 from models.timeline import CaseEvent
 from rulebook import override
-from rulebook.enums import FINAL_STATUSES, CaseStatus, Outcome, Party, Role
-=======
-from rulebook.enums import FINAL_STATUSES, CaseKind, CaseStatus, Role
->>>>>>> oversold
+from rulebook.enums import FINAL_STATUSES, CaseKind, CaseStatus, Outcome, Party, Role
 from workflows.ending import CaseClosed, CaseEnding, ReconcileRequest, ReconcileResult, orphan_query
 from workflows.messages import PLATFORM_ID, EventDraft
 
@@ -147,16 +138,13 @@ async def close(
         case = await session.get(Case, case_id, with_for_update=True)
         if case is None or case.status.is_final:
             return (case.status if case else None), False
-<<<<<<< HEAD
         status = CaseStatus.CANCELLED
         if toward_timeline:
             status = final_status(await tail(session, case_id)) or CaseStatus.CANCELLED
             draft = EventDraft(draft.type, draft.actor_role, draft.actor_id, draft.at, {**draft.data, "status": status})
-=======
         if case.kind == CaseKind.OVERSOLD:  # the order's lock lifts (or it is cancelled) with its case
             released = await order_locks.release(session, case.order_id, False, draft.at)
             draft = dataclasses.replace(draft, data={**draft.data, "order_lock": released})
->>>>>>> oversold
         append(session, case, case.event_count + 1, draft)
         case.status, case.awaiting, case.deadline = status, None, None
         case.open_key, case.updated_at = None, draft.at

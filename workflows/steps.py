@@ -17,18 +17,20 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from rulebook import deadlines, transitions
-from rulebook.enums import CaseStatus, Role
+from rulebook.enums import CaseKind, CaseStatus, Role
 from rulebook.facts import CaseFacts
 from workflows import continuation, system_evidence, visibility
 from workflows import search_attributes as sa
 from workflows.divergence import TIMELINE_DIVERGED, DivergenceNote
 from workflows.messages import PLATFORM_ID, CaseInput, CaseShipment, EventDraft, Projection, StepRecord
+from workflows.order_lock_messages import CaseLockRelease
 from workflows.remedy_messages import RemedyCall, RemedyReceipt
 from workflows.state import CaseState, Position
 from workflows.story import View, details
 
 with workflow.unsafe.imports_passed_through():
     from activities.facts import FactsActivities
+    from activities.order_locks import OrderLocks
     from activities.recording import CaseRecorder
     from activities.remedies import RemedyActivities
 
@@ -36,6 +38,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 REMEDY_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 DURABLE_STEPS_PATCH = "steps-recorded-durably"  # before it, a step was stored by a local activity
+LOCK_RELEASE_PATCH = "oversold-lock-lifts-on-close"  # before it, only the merchant's remedy unlocked the order
 
 
 class CaseSteps:
@@ -89,6 +92,8 @@ class CaseSteps:
     async def record(self, *events: EventDraft, shipments: tuple[CaseShipment, ...] = ()) -> None:
         """Stores the events and the position after them; a step another run stored first (a reset) hands the case
         to an agent with the divergence on the timeline instead."""
+        if self.case.kind == CaseKind.OVERSOLD and self.status.is_final and workflow.patched(LOCK_RELEASE_PATCH):
+            events = await self._release_order_lock(events)
         events = system_evidence.attached(self.case.case_id, events)
         chain = self._state.chain
         step = StepRecord(self.case.case_id, chain.seq + 1, tuple(events), self._projection(), shipments)
@@ -103,6 +108,19 @@ class CaseSteps:
         chain.seq += len(events)
         self.publish(events)
         self.history_due()
+
+    async def _release_order_lock(self, events: tuple[EventDraft, ...]) -> tuple[EventDraft, ...]:
+        """An oversold case closing by any path lifts its order's lock (or cancels an order refunded in full); what
+        changed goes on the timeline before the closing."""
+        release = CaseLockRelease(self.case.case_id, self.case.order_id)
+        released = await workflow.execute_activity_method(
+            OrderLocks.release_case_lock, release, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+        )
+        if released.event_type is None:
+            return events
+        said = self.system(released.event_type, {"order_id": released.order_id, "outcome": released.outcome})
+        closing = len(events) - 1 if events and events[-1].type == "case_closed" else len(events)
+        return (*events[:closing], said, *events[closing:])
 
     async def _store(self, step: StepRecord, summary: str) -> list[str]:
         # A regular activity, not a local one: a local activity writes during the workflow task, so a task that then
