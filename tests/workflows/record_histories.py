@@ -1,12 +1,15 @@
 """Records the case workflow's histories that `test_replay.py` replays: `python -m tests.workflows.record_histories`
 (every scenario) or `python -m tests.workflows.record_histories NAME ...` (only those, e.g. a new scenario).
 
-Re-record an existing scenario only when a change is meant to be incompatible *and* is put behind
-`workflow.patched`: the committed histories are the cases already running in production, and the current code
-must still replay them.
+The committed histories are the cases already running in production, and the current code must still replay them:
+`histories/*.json` were recorded before the case workflow became a conductor (they hold the paths from before
+its later patches), `histories/conductor/` by the conductor (the current side of every patch, and every flow). A
+recording is never overwritten: a new scenario, or a new recording of an old one after a patch, goes to the
+newest folder (`RECORDED_INTO`) under a name of its own (README, Conventions: versioning).
 """
 
 import asyncio
+import contextlib
 import dataclasses
 import sys
 import tempfile
@@ -14,12 +17,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.adapters.fulfilment import FakeFulfilment
 from activities.adapters.payments import FakePaymentProvider
+from activities.recording import CaseRecorder
+from models.case import Case
 from models.db import create_engine, session_factory
 from models.migrate import upgrade_async
 from models.order import Shipment
@@ -28,12 +34,14 @@ from rulebook.deadlines import DeadlinePolicy
 from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, ReasonCode, Resolution, Role, TrackingStatus
 from tests.builders import add_case, add_order
 from tests.support.temporal import start_time_skipping_env
+from tests.workflows.test_exceptions import stalled_order
 from worker import build_worker
 from workflows.agent_desk import EvidenceRequest, Override
 from workflows.case import CaseWorkflow
-from workflows.messages import ActionRequest, CaseInput, TrackingUpdate
+from workflows.messages import ActionRequest, CaseInput, EventDraft, Projection, StepRecord, TrackingUpdate
 
 HISTORIES = Path(__file__).parent / "histories"
+RECORDED_INTO = HISTORIES / "conductor"
 QUEUE = "record-histories"
 PROVIDER = FakePaymentProvider()
 Handle = WorkflowHandle[CaseWorkflow, CaseStatus]
@@ -204,6 +212,56 @@ async def messages_at_once(env: WorkflowEnvironment, handle: Handle, case: CaseI
     await approved(env, handle, case)
 
 
+async def stalled_then_timed_out(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """A stalled parcel's case and a silent merchant: R-TIMEOUT with R-STALL urges the courier first
+    (`stall-urges-courier`), then pays the buyer's coupon."""
+    await env.sleep(timedelta(hours=25))
+    await asyncio.sleep(1)
+
+
+async def exchange_stock_checked(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """An exchange approved: stock for the replacement is checked before the goods are asked back
+    (`exchange-stock-checked`); the buyer then withdraws."""
+    approve = ActionRequest(Action.APPROVE, Role.MERCHANT, case.shop_id, return_address="杭州退货仓")
+    await handle.execute_update(CaseWorkflow.act, approve)
+    await handle.execute_update(CaseWorkflow.act, ActionRequest(Action.WITHDRAW, Role.BUYER, case.buyer_id))
+
+
+async def return_refund_failed_then_ruled(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """A return whose refund the provider refuses for good once the goods are back: the case is closed only after
+    the refund (`closes-after-the-refund`), so it waits on an agent with its workflow running, and the agent rules."""
+    PROVIDER.refuse.add(f"case-{case.case_id}:refund:1")
+    approve = ActionRequest(Action.APPROVE, Role.MERCHANT, case.shop_id, return_address="杭州退货仓")
+    await handle.execute_update(CaseWorkflow.act, approve)
+    parcel = f"SFR{case.case_id}"
+    ship = ActionRequest(Action.SHIP_RETURN, Role.BUYER, case.buyer_id, carrier="SF", tracking_no=parcel)
+    await handle.execute_update(CaseWorkflow.act, ship)
+    delivered = TrackingUpdate(parcel, TrackingStatus.DELIVERED, datetime.now(UTC), "杭州")
+    await handle.execute_update(CaseWorkflow.tracking, delivered)
+    confirm = ActionRequest(Action.CONFIRM_RECEIPT, Role.MERCHANT, case.shop_id, condition_ok=True)
+    await handle.execute_update(CaseWorkflow.act, confirm)
+    decide = ActionRequest(Action.DECIDE, Role.AGENT, "agent-1", outcome=Outcome.REJECT, rationale="线下已退款")
+    await handle.execute_update(CaseWorkflow.act, decide)
+
+
+async def diverged_on_its_closing_step(env: WorkflowEnvironment, handle: Handle, case: CaseInput) -> None:
+    """An event another writer stored at the case's next seq (a reset run's, or a forgery): the buyer's withdrawal
+    finds its seq taken, the case goes to an agent with `timeline_diverged`, and its workflow waits with it
+    (`open-while-waiting`) until the agent rules."""
+    sessions = RECORDING["sessions"]
+    assert isinstance(sessions, async_sessionmaker)
+    async with sessions() as session:
+        row = await session.get(Case, case.case_id)
+    assert row is not None
+    forged = EventDraft("message", Role.BUYER, case.buyer_id, datetime.now(UTC), {"text": "另一条记录"})
+    kept = Projection(row.status, row.awaiting, row.deadline, row.decision, row.proposal, row.urgent, forged.at)
+    await CaseRecorder(sessions).record_step(StepRecord(case.case_id, row.event_count + 1, (forged,), kept))
+    with contextlib.suppress(WorkflowUpdateFailedError):  # refused: the step is not the timeline's
+        await handle.execute_update(CaseWorkflow.act, ActionRequest(Action.WITHDRAW, Role.BUYER, case.buyer_id))
+    decide = ActionRequest(Action.DECIDE, Role.AGENT, "agent-1", outcome=Outcome.REJECT, rationale="记录有误,驳回")
+    await handle.execute_update(CaseWorkflow.act, decide)
+
+
 Scenario = Callable[[WorkflowEnvironment, Handle, CaseInput], Awaitable[None]]
 SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "approved": (True, approved),
@@ -224,6 +282,10 @@ SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "return_granted_nowhere": (True, return_granted_nowhere),
     "continued_as_new": (True, continued_as_new),
     "messages_at_once": (True, messages_at_once),
+    "stalled_then_timed_out": (True, stalled_then_timed_out),
+    "exchange_stock_checked": (True, exchange_stock_checked),
+    "return_refund_failed_then_ruled": (True, return_refund_failed_then_ruled),
+    "diverged_on_its_closing_step": (True, diverged_on_its_closing_step),
 }
 DEADLINES = {"extended_in_a_pause": two_paused_days}  # the others open with no paused days
 KINDS = {  # else refund_only
@@ -231,7 +293,11 @@ KINDS = {  # else refund_only
     "not_received_reshipped": CaseKind.NOT_RECEIVED,
     "oversold_transferred": CaseKind.OVERSOLD,
     "return_granted_nowhere": CaseKind.RETURN_REFUND,
+    "stalled_then_timed_out": CaseKind.LOGISTICS_STALLED,
+    "exchange_stock_checked": CaseKind.EXCHANGE,
+    "return_refund_failed_then_ruled": CaseKind.RETURN_REFUND,
 }
+STALLED = {"stalled_then_timed_out"}  # the parcel has not moved for days
 HISTORY_LIMITS = {"continued_as_new": 60}  # else the default: the others never continue as new
 REASONS = {"return_granted_nowhere": ReasonCode.NO_REASON}  # else other
 IN_TRANSIT = {"in_transit_intercepted"}  # shipped and not delivered; the others' shipments were delivered
@@ -239,6 +305,7 @@ RECORDING: dict[str, object] = {}  # the sessions of the run, for scenarios that
 
 
 async def main(names: list[str]) -> None:
+    RECORDED_INTO.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite+aiosqlite:///{directory}/record.db"
         await upgrade_async(url)
@@ -249,7 +316,10 @@ async def main(names: list[str]) -> None:
         async with build_worker(env.client, sessions, PROVIDER, QUEUE):
             for name in names:
                 shipped, scenario = SCENARIOS[name]
-                order = await add_order(sessions, shipped=shipped, delivered=name not in IN_TRANSIT)
+                if name in STALLED:
+                    order = await stalled_order(sessions)
+                else:
+                    order = await add_order(sessions, shipped=shipped, delivered=name not in IN_TRANSIT)
                 kind, reason = KINDS.get(name, CaseKind.REFUND_ONLY), REASONS.get(name, ReasonCode.OTHER)
                 case = await add_case(sessions, order, kind=kind, reason=reason)
                 if name in DEADLINES:
@@ -265,11 +335,11 @@ async def main(names: list[str]) -> None:
                 await handle.result()
                 first_run = env.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
                 history = await first_run.fetch_history()
-                (HISTORIES / f"{name}.json").write_text(history.to_json())
+                (RECORDED_INTO / f"{name}.json").write_text(history.to_json())
                 print(f"recorded {name}: {len(history.events)} events")
                 if history.events[-1].HasField("workflow_execution_continued_as_new_event_attributes"):
                     last = await env.client.get_workflow_handle(handle.id).fetch_history()  # the run that closed it
-                    (HISTORIES / f"{name}_last_run.json").write_text(last.to_json())
+                    (RECORDED_INTO / f"{name}_last_run.json").write_text(last.to_json())
                     print(f"recorded {name}_last_run: {len(last.events)} events")
         await env.shutdown()
         await engine.dispose()

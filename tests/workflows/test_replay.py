@@ -14,7 +14,8 @@ from workflows.callers import CallerCheck
 from workflows.case import CaseWorkflow
 from workflows.payloads import data_converter
 
-HISTORIES = {path.stem: path.read_text() for path in sorted((Path(__file__).parent / "histories").glob("*.json"))}
+FOLDER = Path(__file__).parent / "histories"
+HISTORIES = {str(path.relative_to(FOLDER).with_suffix("")): path.read_text() for path in sorted(FOLDER.rglob("*.json"))}
 
 
 def test_there_are_histories_to_replay() -> None:
@@ -23,7 +24,7 @@ def test_there_are_histories_to_replay() -> None:
 
 @pytest.mark.parametrize("name", sorted(HISTORIES))
 async def test_recorded_case_histories_replay_on_the_current_code(name: str) -> None:
-    history = WorkflowHistory.from_json(f"case-{name}", HISTORIES[name])
+    history = WorkflowHistory.from_json(f"case-{name.replace('/', '-')}", HISTORIES[name])
     replayer = Replayer(
         workflows=[CaseWorkflow],
         data_converter=data_converter,
