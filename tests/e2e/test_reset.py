@@ -20,9 +20,8 @@ from models.timeline import CaseEvent, verify_chain
 from rulebook.enums import Action, CaseStatus, Outcome, Party, Role
 from tests.builders import add_case, add_order
 from tests.support.polling import eventually
-from tests.workflows.support import merchant, stored
+from tests.workflows.support import merchant, start_opening, stored
 from worker import build_worker
-from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionRequest
 
@@ -36,18 +35,7 @@ async def test_a_case_reset_after_its_refund_pays_nothing_again_and_goes_to_an_a
     queue, payments = f"reset-{uuid.uuid4().hex[:8]}", FakePaymentProvider()
     async with build_worker(dev_client, sessions, payments, queue):
         case = await add_case(sessions, await add_order(sessions))
-        attributes = sa.at_start(
-            kind=case.kind,
-            shop_id=case.shop_id,
-            buyer_id=case.buyer_id,
-            order_id=case.order_id,
-            status=CaseStatus.AWAITING_MERCHANT,
-            awaiting="merchant",
-            urgent=case.urgent,
-        )
-        handle = await dev_client.start_workflow(
-            CaseWorkflow.run, case, id=f"case-{case.case_id}", task_queue=queue, search_attributes=attributes
-        )
+        handle = await start_opening(dev_client, queue, case)
         await handle.execute_update(CaseWorkflow.opened)
         offer = merchant(case, Action.PROPOSE, outcome=Outcome.PARTIAL_REFUND, amount_cents=3000, message="部分退款")
         await handle.execute_update(CaseWorkflow.act, offer)

@@ -3,7 +3,7 @@
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.adapters.payments import FakePaymentProvider
@@ -20,6 +20,14 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 async def start(env: WorkflowEnvironment, queue: str, case: CaseInput) -> WorkflowHandle[CaseWorkflow, CaseStatus]:
+    """Starts the case as the API does and returns once its opening is stored."""
+    handle = await start_opening(env.client, queue, case)
+    await handle.execute_update(CaseWorkflow.opened)
+    return handle
+
+
+async def start_opening(client: Client, queue: str, case: CaseInput) -> WorkflowHandle[CaseWorkflow, CaseStatus]:
+    """Starts the case's workflow with its search attributes; its opening may still be being stored."""
     attributes = sa.at_start(
         kind=case.kind,
         shop_id=case.shop_id,
@@ -29,11 +37,9 @@ async def start(env: WorkflowEnvironment, queue: str, case: CaseInput) -> Workfl
         awaiting="merchant",
         urgent=case.urgent,
     )
-    handle = await env.client.start_workflow(
+    return await client.start_workflow(
         CaseWorkflow.run, case, id=f"case-{case.case_id}", task_queue=queue, search_attributes=attributes
     )
-    await handle.execute_update(CaseWorkflow.opened)
-    return handle
 
 
 async def stored(sessions: Sessions, case_id: str) -> Case:

@@ -10,9 +10,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from rulebook.enums import Action, CaseStatus, Role
 from tests.builders import add_case, add_order
-from tests.workflows.support import event_types, merchant, start, stored
+from tests.workflows.support import event_types, merchant, start, start_opening, stored
 from tests.workflows.test_shipment_steps import in_transit
-from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 from workflows.messages import ActionRequest
 
@@ -23,18 +22,7 @@ async def test_a_command_sent_while_the_case_opens_waits_for_the_opening(
     time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
 ) -> None:
     case = await add_case(sessions, await add_order(sessions))
-    attributes = sa.at_start(
-        kind=case.kind,
-        shop_id=case.shop_id,
-        buyer_id=case.buyer_id,
-        order_id=case.order_id,
-        status=CaseStatus.AWAITING_MERCHANT,
-        awaiting="merchant",
-        urgent=case.urgent,
-    )
-    handle = await time_skipping_env.client.start_workflow(
-        CaseWorkflow.run, case, id=f"case-{case.case_id}", task_queue=task_queue, search_attributes=attributes
-    )
+    handle = await start_opening(time_skipping_env.client, task_queue, case)
 
     said = ActionRequest(Action.MESSAGE, Role.MERCHANT, case.shop_id, message="已收到,正在核实")
     assert await handle.execute_update(CaseWorkflow.act, said) == CaseStatus.AWAITING_MERCHANT
