@@ -11,10 +11,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
 from activities.adapters.fulfilment import FakeFulfilment
+from models import order_locks
 from models.db import transaction
 from models.inventory import StockLevel
 from models.order import Order
-from rulebook.enums import Action, CaseKind, CaseStatus, Party, Resolution, Role
+from models.types import utcnow
+from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Resolution, Role
 from tests.builders import add_case, add_order
 from tests.workflows.support import event_types, events_of, messages_to, start, stored
 from workflows.case import CaseWorkflow
@@ -115,3 +117,27 @@ async def test_no_warehouse_anywhere_holding_the_quantity_goes_to_an_agent(
     [failed] = await events_of(sessions, case.case_id, "transfer_failed")
     assert "to transfer to w-sh" in failed.data["reason"]
     assert keys(fulfilment, case) == []  # nothing moved, nothing shipped
+
+
+async def test_an_oversold_case_an_agent_decides_lifts_its_orders_lock(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, sessions: Sessions
+) -> None:
+    """Not only the merchant's remedy: an oversold case closed by any path (here escalated and rejected by an agent)
+    unlocks its order, on the timeline before the closing."""
+    case, sku = await oversold_in_shanghai(sessions, FEED)
+    async with transaction(sessions) as session:
+        row = await session.get(Order, case.order_id)
+        assert row is not None
+        order_locks.lock(row, sku, utcnow())
+        session.add(row)
+    handle = await start(time_skipping_env, task_queue, case)
+    escalate = ActionRequest(Action.ESCALATE, Role.MERCHANT, case.shop_id, reason="等补货")
+    assert await handle.execute_update(CaseWorkflow.act, escalate) == CaseStatus.IN_ARBITRATION
+
+    ruling = ActionRequest(Action.DECIDE, Role.AGENT, "agent-1", outcome=Outcome.REJECT, rationale="已补货,正常发货")
+    assert await handle.execute_update(CaseWorkflow.act, ruling) == CaseStatus.REJECTED
+
+    async with sessions() as session:
+        order = await session.get(Order, case.order_id)
+    assert order is not None and order.locked_at is None and order.unlocked_at is not None
+    assert (await event_types(sessions, case.case_id))[-3:] == ["decision_made", "order_unlocked", "case_closed"]
