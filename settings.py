@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     # The collector's OTLP/HTTP traces URL (e.g. http://127.0.0.1:4318/v1/traces); unset: OTEL_EXPORTER_OTLP_* or
     # the exporter's default.
     otel_endpoint: AnyHttpUrl | None = None
+    # The Bearer token Prometheus sends to the API's GET /metrics. Unset: /metrics answers anyone in development
+    # and nobody (401) elsewhere.
+    metrics_token: SecretStr | None = None
     log_format: Literal["json", "text"] | None = None  # unset: json in production, readable text elsewhere
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

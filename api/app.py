@@ -91,7 +91,7 @@ def create_app(
     app.state.settings = settings
     app.add_middleware(BodyLimit, file_max_bytes=settings.evidence_max_bytes)
     install_error_handlers(app)
-    observe(app, tracer_provider)
+    observe(app, tracer_provider, settings)
     routers = (
         order_checks,
         orders,
