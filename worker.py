@@ -48,7 +48,7 @@ from settings import Settings, get_settings
 from telemetry import logs, tracing
 from telemetry.runtime import temporal_runtime
 from temporal_options import TemporalTarget, WorkerTuning, connect_args, worker_args
-from workflows.callers import CallerCheck, CallerHeader
+from workflows.callers import CallerCheck, CallerHeader, CallerKeys
 from workflows.case import CaseWorkflow
 from workflows.compiled_once import compile_once
 from workflows.ending import RECONCILE_SCHEDULE_ID, ReconcileRequest
@@ -84,10 +84,12 @@ def build_worker(
     fulfilment: Fulfilment | None = None,
     courier: Courier | None = None,
     history_events_limit: int = HISTORY_EVENTS_LIMIT,
+    caller_keys: CallerKeys | None = None,
 ) -> Worker:
     """`tuning` is how much it takes on at once (settings `AFTERSALES_WORKER_…`); `timers`, `thresholds`,
     `deadlines` and `history_events_limit` are what the exception scan opens its cases with (the API's come from
-    settings); without `fulfilment` and `courier`, the fakes (tests)."""
+    settings); without `fulfilment` and `courier`, the fakes (tests); `caller_keys` check who sends each command
+    (development's without them)."""
     scans = ScanActivities(
         sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines, history_events_limit
     )
@@ -116,20 +118,25 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=activities,
         workflow_runner=SandboxedWorkflowRunner(restrictions=RESTRICTIONS),
-        interceptors=[CallerCheck()],
+        interceptors=[CallerCheck(caller_keys)],
         **worker_args(tuning or WorkerTuning()),
     )
 
 
 async def connect(
-    target: TemporalTarget, *, runtime: Runtime | None = None, tracer_provider: TracerProvider | None = None
+    target: TemporalTarget,
+    *,
+    runtime: Runtime | None = None,
+    tracer_provider: TracerProvider | None = None,
+    caller_keys: CallerKeys | None = None,
 ) -> Client:
-    """The service's own client (API and worker): its commands carry their caller in a header, and the trace
-    they belong to when tracing is on; a worker's runtime serves its metrics."""
+    """The service's own client (API and worker): its commands carry their caller in a header signed with
+    `caller_keys` (development's without them), and the trace they belong to when tracing is on; a worker's runtime
+    serves its metrics."""
     return await Client.connect(
         **connect_args(target),
         data_converter=data_converter,
-        interceptors=[CallerHeader(), *tracing.temporal_interceptors(tracer_provider)],
+        interceptors=[CallerHeader(caller_keys), *tracing.temporal_interceptors(tracer_provider)],
         runtime=runtime,
     )
 
@@ -196,7 +203,12 @@ async def serve(
     )
     tracer_provider = tracing.tracer_provider(settings, "aftersales-worker")
     runtime = temporal_runtime(settings.worker_metrics_address)
-    client = await connect(TemporalTarget.of(settings), runtime=runtime, tracer_provider=tracer_provider)
+    client = await connect(
+        TemporalTarget.of(settings),
+        runtime=runtime,
+        tracer_provider=tracer_provider,
+        caller_keys=settings.caller_key_ring,
+    )
     sessions = session_factory(engine)
     worker = build_worker(
         client,
@@ -210,6 +222,7 @@ async def serve(
         fulfilment,
         courier,
         settings.history_events_limit,
+        settings.caller_key_ring,
     )
     if settings.scans:
         await ensure_scan_schedule(client, settings.task_queue, settings.t_missed)

@@ -69,7 +69,10 @@ def create_app(
         )
         try:
             client = temporal_client or await connect(
-                TemporalTarget.of(settings), runtime=temporal_runtime(), tracer_provider=tracer_provider
+                TemporalTarget.of(settings),
+                runtime=temporal_runtime(),
+                tracer_provider=tracer_provider,
+                caller_keys=settings.caller_key_ring,
             )
             async with evidence_blobs(settings) as blobs:
                 evidence = EvidenceStore(blobs, settings.evidence_max_bytes)
