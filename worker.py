@@ -41,6 +41,7 @@ from activities.recording import CaseRecorder
 from activities.remedies import RemedyActivities
 from activities.scans import ScanActivities
 from models.db import create_engine, session_factory
+from api.caller_header import CallerHeader
 from rulebook.deadlines import DeadlinePolicy
 from rulebook.facts import Thresholds
 from rulebook.timers import Timers
@@ -48,7 +49,7 @@ from settings import Settings, get_settings
 from telemetry import logs, tracing
 from telemetry.runtime import temporal_runtime
 from temporal_options import TemporalTarget, WorkerTuning, connect_args, worker_args
-from workflows.callers import CallerCheck, CallerHeader, CallerKeys
+from workflows.callers import CallerCheck, CallerKeys
 from workflows.case import CaseWorkflow
 from workflows.compiled_once import compile_once
 from workflows.ending import RECONCILE_SCHEDULE_ID, ReconcileRequest

@@ -1,9 +1,9 @@
 """Who sends a case command, carried where the Temporal UI cannot reach: a Temporal header.
 
-The API's client (`CallerHeader`) puts the role and identity of every command it sends in the `aftersales-caller`
-header; the worker (`CallerCheck`) makes that header the only source of a command's role. A command without it —
-typed in the Temporal UI's update dialog, or sent by any client without the interceptor — is an agent's,
-whatever its JSON claims, and is held to the agent's validators (a buyer's `withdraw` is 403 `forbidden`); the
+The API's client (`api.caller_header.CallerHeader`) puts the role and identity of every command it sends in the
+`aftersales-caller` header; the worker (`CallerCheck`) makes that header the only source of a command's role. A
+command without it — typed in the Temporal UI's update dialog, or sent by any client without the interceptor — is an
+agent's, whatever its JSON claims, and is held to the agent's validators (a buyer's `withdraw` is 403 `forbidden`); the
 feeds only the service relays (a parcel's tracking, a stored file's evidence) are refused without it.
 
 The header is signed (HMAC-SHA256) with a key only the API and the worker hold (`AFTERSALES_CALLER_KEYS`): over the
@@ -20,16 +20,12 @@ import dataclasses
 import hashlib
 import hmac
 import json
-import time
-import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.api.common.v1 import Payload
-from temporalio.client import Interceptor as ClientInterceptor
-from temporalio.client import OutboundInterceptor, StartWorkflowUpdateInput, WorkflowUpdateHandle
 from temporalio.converter import PayloadConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import (
@@ -108,51 +104,6 @@ class CallerKeys:
 def _mac(secret: bytes, fields: Mapping[str, Any]) -> str:
     message = json.dumps(dict(fields), sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
-
-
-async def _wall_clock() -> datetime:
-    return datetime.fromtimestamp(time.time(), UTC)
-
-
-class CallerHeader(ClientInterceptor):
-    """The API's (and the worker's own) client: each update carries its caller — the role it names, else the
-    service's — signed with the first of `keys` (development's without them). `clock` is when the header is signed:
-    the wall clock, or a time-skipping test server's own."""
-
-    def __init__(self, keys: CallerKeys | None = None) -> None:
-        self.keys = keys or CallerKeys.development()
-        self.clock: Callable[[], Awaitable[datetime]] = _wall_clock
-
-    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
-        return _CarryCaller(next, self)
-
-
-class _CarryCaller(OutboundInterceptor):
-    def __init__(self, next: OutboundInterceptor, header: CallerHeader) -> None:
-        super().__init__(next)
-        self._header = header
-
-    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
-        input.update_id = input.update_id or str(uuid.uuid4())  # what the SDK would pick, named now to be signed
-        now = await self._header.clock()
-        sent = {
-            "update": input.update,
-            "update_id": input.update_id,
-            "workflow_id": input.id,
-            "at": int(now.timestamp()),
-        }
-        caller = self._header.keys.sign({**(_named_caller(input.args) or SERVICE), **sent})
-        input.headers = {**input.headers, HEADER: PayloadConverter.default.to_payloads([caller])[0]}
-        return await super().start_workflow_update(input)
-
-
-def _named_caller(args: Sequence[Any]) -> dict[str, str] | None:
-    command = args[0] if args else None
-    if command is None or not all(hasattr(command, name) for name in ("role", "actor_id")):
-        return None
-    shop_id = getattr(command, "shop_id", None)
-    named = {"role": str(command.role), "actor_id": str(command.actor_id)}
-    return named | ({"shop_id": str(shop_id)} if shop_id is not None else {})
 
 
 class CallerCheck(Interceptor):

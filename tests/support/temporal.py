@@ -2,9 +2,9 @@
 
 from temporalio.testing import WorkflowEnvironment
 
+from api.caller_header import CallerHeader
 from devtools import temporal_server
 from devtools.stack import free_port, running_dev_server
-from workflows.callers import CallerHeader
 from workflows.payloads import data_converter
 
 NAMESPACE = "default"

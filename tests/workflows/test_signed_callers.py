@@ -24,10 +24,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.adapters.payments import FakePaymentProvider
+from api.caller_header import CallerHeader
 from rulebook.enums import Action, CaseStatus
 from tests.builders import add_case, add_order
 from tests.workflows.support import event_types, merchant, paid, start, stored
-from workflows.callers import HEADER, CallerHeader, CallerKeys
+from workflows.callers import HEADER, CallerKeys
 from workflows.case import CaseWorkflow
 
 Sessions = async_sessionmaker[AsyncSession]
