@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     evidence_s3_access_key_id: SecretStr | None = None
     evidence_s3_secret_access_key: SecretStr | None = None
     evidence_s3_timeout: Duration = timedelta(seconds=10)  # per phase (connect, read)
+    # The worker's sweep (a schedule, every `every`) deletes stored files no evidence record names once they are
+    # `grace` old: a withdrawn upload's file, unless an upload of the same bytes took it meanwhile.
+    evidence_sweep_every: Duration = timedelta(hours=1)
+    evidence_sweep_grace: Duration = timedelta(hours=1)
     idempotency_ttl: Duration = timedelta(hours=24)
     # A request still in flight after this long died mid-way: a retry with its key takes over (and finds its effect).
     idempotency_lease: Duration = timedelta(seconds=30)
