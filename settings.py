@@ -23,6 +23,7 @@ from rulebook.deadlines import EXTENSION_MAX, DeadlinePolicy
 from rulebook.facts import Thresholds
 from rulebook.settlement import COUPON_MAX_CENTS
 from rulebook.timers import DEFAULTS, TimerId, Timers, parse_duration
+from workflows.callers import DEV_CALLER_KEYS, CallerKeys
 from workflows.messages import HISTORY_EVENTS_LIMIT
 
 ROOT = Path(__file__).resolve().parent
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     jwt_secret: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    # The keys that sign who sends each case command to Temporal (workflows/callers.py): `kid:base64secret,…`, the
+    # first signs, all verify; held by the API and the worker only. Required outside development.
+    caller_keys: SecretStr | None = None
     database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'aftersales.db'}"
     # PostgreSQL: the role the API and the worker connect as; migrations, run as the schema's owner, grant it what
     # it needs and no more (models/privileges.py). Unset: no grants (SQLite, or one role for everything).
@@ -97,6 +101,10 @@ class Settings(BaseSettings):
     evidence_s3_access_key_id: SecretStr | None = None
     evidence_s3_secret_access_key: SecretStr | None = None
     evidence_s3_timeout: Duration = timedelta(seconds=10)  # per phase (connect, read)
+    # The worker's sweep (a schedule, every `every`) deletes stored files no evidence record names once they are
+    # `grace` old: a withdrawn upload's file, unless an upload of the same bytes took it meanwhile.
+    evidence_sweep_every: Duration = timedelta(hours=1)
+    evidence_sweep_grace: Duration = timedelta(hours=1)
     idempotency_ttl: Duration = timedelta(hours=24)
     # A request still in flight after this long died mid-way: a retry with its key takes over (and finds its effect).
     idempotency_lease: Duration = timedelta(seconds=30)
@@ -140,6 +148,9 @@ class Settings(BaseSettings):
     # Observability (README "Observability"). The worker serves Prometheus's GET /metrics on this host:port (unset:
     # none; give each worker on a machine its own port); the API always serves its own on its port.
     worker_metrics_address: str | None = None
+    # The Bearer token Prometheus sends to the API's GET /metrics. Unset: /metrics answers anyone in development
+    # and nobody (401) elsewhere.
+    metrics_token: SecretStr | None = None
     tracing: Literal["off", "console", "otlp"] = "off"  # where OpenTelemetry spans go
     # The collector's OTLP/HTTP traces URL (e.g. http://127.0.0.1:4318/v1/traces); unset: OTEL_EXPORTER_OTLP_* or
     # the exporter's default.
@@ -153,6 +164,15 @@ class Settings(BaseSettings):
             if self.env != "development":
                 raise ValueError("AFTERSALES_JWT_SECRET is required outside development")
             self.jwt_secret = DEV_JWT_SECRET
+        return self
+
+    @model_validator(mode="after")
+    def _caller_keys_outside_development(self) -> "Settings":
+        if self.caller_keys is None:
+            if self.env != "development":
+                raise ValueError("AFTERSALES_CALLER_KEYS is required outside development")
+            self.caller_keys = SecretStr(DEV_CALLER_KEYS)
+        CallerKeys.parse(self.caller_keys.get_secret_value())  # a malformed key stops the settings from loading
         return self
 
     @model_validator(mode="after")
@@ -195,6 +215,11 @@ class Settings(BaseSettings):
     def secret(self) -> str:
         assert self.jwt_secret is not None
         return self.jwt_secret
+
+    @property
+    def caller_key_ring(self) -> CallerKeys:
+        assert self.caller_keys is not None
+        return CallerKeys.parse(self.caller_keys.get_secret_value())
 
     def case_timers(self) -> Timers:
         return Timers(

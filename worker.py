@@ -34,30 +34,36 @@ from activities.adapters.remedy_selection import FakeRemediesRefused, courier_se
 from activities.adapters.selection import FakePaymentsRefused, payment_provider
 from activities.closing import CaseCloser
 from activities.counters import CaseCounters
+from activities.evidence_sweep import EvidenceSweep
 from activities.facts import FactsActivities
 from activities.order_locks import OrderLocks
 from activities.payments import MoneyActivities
 from activities.recording import CaseRecorder
 from activities.remedies import RemedyActivities
 from activities.scans import ScanActivities
+from api.caller_header import CallerHeader
 from models.db import create_engine, session_factory
 from rulebook.deadlines import DeadlinePolicy
 from rulebook.facts import Thresholds
 from rulebook.timers import Timers
 from settings import Settings, get_settings
+from storage.blobs import BlobStore
+from storage.selection import evidence_blobs
 from telemetry import logs, tracing
 from telemetry.runtime import temporal_runtime
 from temporal_options import TemporalTarget, WorkerTuning, connect_args, worker_args
-from workflows.callers import CallerCheck, CallerHeader
+from workflows.callers import CallerCheck, CallerKeys
 from workflows.case import CaseWorkflow
 from workflows.compiled_once import compile_once
 from workflows.ending import RECONCILE_SCHEDULE_ID, ReconcileRequest
+from workflows.evidence_sweep import EvidenceSweepWorkflow
+from workflows.evidence_sweep_messages import EVIDENCE_SWEEP_SCHEDULE_ID, EvidenceSweepRequest
 from workflows.messages import HISTORY_EVENTS_LIMIT, ScanRequest
 from workflows.payloads import data_converter
 from workflows.reconcile import ReconcileWorkflow
 from workflows.scans import SCAN_SCHEDULE_ID, ScanWorkflow
 
-WORKFLOWS = [CaseWorkflow, ScanWorkflow, ReconcileWorkflow]
+WORKFLOWS = [CaseWorkflow, ScanWorkflow, ReconcileWorkflow, EvidenceSweepWorkflow]
 
 
 def _helper_modules() -> list[str]:
@@ -84,10 +90,13 @@ def build_worker(
     fulfilment: Fulfilment | None = None,
     courier: Courier | None = None,
     history_events_limit: int = HISTORY_EVENTS_LIMIT,
+    caller_keys: CallerKeys | None = None,
+    evidence: BlobStore | None = None,
 ) -> Worker:
     """`tuning` is how much it takes on at once (settings `AFTERSALES_WORKER_…`); `timers`, `thresholds`,
     `deadlines` and `history_events_limit` are what the exception scan opens its cases with (the API's come from
-    settings); without `fulfilment` and `courier`, the fakes (tests)."""
+    settings); without `fulfilment` and `courier`, the fakes (tests); `caller_keys` check who sends each command
+    (development's without them); `evidence` the store the evidence sweep deletes from (none: it deletes nothing)."""
     scans = ScanActivities(
         sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines, history_events_limit
     )
@@ -109,6 +118,7 @@ def build_worker(
         scans.scan_stalled_page,
         scans.scan_missed_page,
         scans.restart_unstarted,
+        EvidenceSweep(sessions, evidence).sweep_evidence,
     ]
     return Worker(
         client,
@@ -116,20 +126,25 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=activities,
         workflow_runner=SandboxedWorkflowRunner(restrictions=RESTRICTIONS),
-        interceptors=[CallerCheck()],
+        interceptors=[CallerCheck(caller_keys)],
         **worker_args(tuning or WorkerTuning()),
     )
 
 
 async def connect(
-    target: TemporalTarget, *, runtime: Runtime | None = None, tracer_provider: TracerProvider | None = None
+    target: TemporalTarget,
+    *,
+    runtime: Runtime | None = None,
+    tracer_provider: TracerProvider | None = None,
+    caller_keys: CallerKeys | None = None,
 ) -> Client:
-    """The service's own client (API and worker): its commands carry their caller in a header, and the trace
-    they belong to when tracing is on; a worker's runtime serves its metrics."""
+    """The service's own client (API and worker): its commands carry their caller in a header signed with
+    `caller_keys` (development's without them), and the trace they belong to when tracing is on; a worker's runtime
+    serves its metrics."""
     return await Client.connect(
         **connect_args(target),
         data_converter=data_converter,
-        interceptors=[CallerHeader(), *tracing.temporal_interceptors(tracer_provider)],
+        interceptors=[CallerHeader(caller_keys), *tracing.temporal_interceptors(tracer_provider)],
         runtime=runtime,
     )
 
@@ -145,6 +160,17 @@ def reconcile_schedule(task_queue: str, every: timedelta) -> Schedule:
     or left open for an agent when the workflow completed (visible, pausable in the UI)."""
     action = ScheduleActionStartWorkflow(
         ReconcileWorkflow.run, ReconcileRequest(), id=RECONCILE_SCHEDULE_ID, task_queue=task_queue
+    )
+    return _every(action, every)
+
+
+def evidence_sweep_schedule(task_queue: str, every: timedelta, grace: timedelta) -> Schedule:
+    """The sweep of evidence files no record names, older than `grace` (visible, pausable in the UI)."""
+    action = ScheduleActionStartWorkflow(
+        EvidenceSweepWorkflow.run,
+        EvidenceSweepRequest(grace.total_seconds()),
+        id=EVIDENCE_SWEEP_SCHEDULE_ID,
+        task_queue=task_queue,
     )
     return _every(action, every)
 
@@ -196,8 +222,31 @@ async def serve(
     )
     tracer_provider = tracing.tracer_provider(settings, "aftersales-worker")
     runtime = temporal_runtime(settings.worker_metrics_address)
-    client = await connect(TemporalTarget.of(settings), runtime=runtime, tracer_provider=tracer_provider)
+    client = await connect(
+        TemporalTarget.of(settings),
+        runtime=runtime,
+        tracer_provider=tracer_provider,
+        caller_keys=settings.caller_key_ring,
+    )
     sessions = session_factory(engine)
+    try:
+        async with evidence_blobs(settings) as evidence:
+            await _serve(settings, client, sessions, provider, fulfilment, courier, evidence)
+    finally:
+        await engine.dispose()
+        if tracer_provider is not None:
+            tracer_provider.shutdown()
+
+
+async def _serve(
+    settings: Settings,
+    client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    provider: PaymentProvider,
+    fulfilment: Fulfilment | None,
+    courier: Courier | None,
+    evidence: BlobStore,
+) -> None:
     worker = build_worker(
         client,
         sessions,
@@ -210,11 +259,15 @@ async def serve(
         fulfilment,
         courier,
         settings.history_events_limit,
+        settings.caller_key_ring,
+        evidence,
     )
     if settings.scans:
         await ensure_scan_schedule(client, settings.task_queue, settings.t_missed)
     reconcile = reconcile_schedule(settings.task_queue, settings.reconcile_every)
     await ensure_schedule(client, RECONCILE_SCHEDULE_ID, reconcile)
+    sweep = evidence_sweep_schedule(settings.task_queue, settings.evidence_sweep_every, settings.evidence_sweep_grace)
+    await ensure_schedule(client, EVIDENCE_SWEEP_SCHEDULE_ID, sweep)
     logging.info(
         "worker on task queue %r at %s, payments: %s, metrics: %s",
         settings.task_queue,
@@ -222,12 +275,7 @@ async def serve(
         settings.payments,
         f"http://{settings.worker_metrics_address}/metrics" if settings.worker_metrics_address else "off",
     )
-    try:
-        await worker.run()
-    finally:
-        await engine.dispose()
-        if tracer_provider is not None:
-            tracer_provider.shutdown()
+    await worker.run()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from temporalio import activity
 from activities.adapters.courier import Courier
 from activities.adapters.fulfilment import Fulfilment, Item
 from activities.adapters.remedy_errors import RemedyRefused
+from activities.heartbeat import heartbeating
 from activities.stock_transfer import StockTransfer
 from activities.transfer_option import nearest_listed
 from models.case import Case
@@ -40,14 +41,17 @@ class RemedyActivities:
 
     @activity.defn
     async def carry_out(self, call: RemedyCall) -> RemedyReceipt:
-        row = await self._claim(call)
-        if row.status == RemedyStatus.PENDING:
-            try:
-                result = await self._perform(call)
-            except RemedyRefused as refused:
-                row = await self._settle(call.business_key, RemedyStatus.FAILED, None, refused.reason)
-            else:
-                row = await self._settle(call.business_key, RemedyStatus.SUCCEEDED, result, "")
+        """Heartbeats throughout (its claim, the outside call, its settling): a worker that dies mid-call is
+        noticed within the workflow's heartbeat timeout and the call retried elsewhere with the same key."""
+        async with heartbeating():
+            row = await self._claim(call)
+            if row.status == RemedyStatus.PENDING:
+                try:
+                    result = await self._perform(call)
+                except RemedyRefused as refused:
+                    row = await self._settle(call.business_key, RemedyStatus.FAILED, None, refused.reason)
+                else:
+                    row = await self._settle(call.business_key, RemedyStatus.SUCCEEDED, result, "")
         return _receipt(row)
 
     async def _perform(self, call: RemedyCall) -> dict[str, Any]:

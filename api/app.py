@@ -69,7 +69,10 @@ def create_app(
         )
         try:
             client = temporal_client or await connect(
-                TemporalTarget.of(settings), runtime=temporal_runtime(), tracer_provider=tracer_provider
+                TemporalTarget.of(settings),
+                runtime=temporal_runtime(),
+                tracer_provider=tracer_provider,
+                caller_keys=settings.caller_key_ring,
             )
             async with evidence_blobs(settings) as blobs:
                 evidence = EvidenceStore(blobs, settings.evidence_max_bytes)
@@ -91,7 +94,7 @@ def create_app(
     app.state.settings = settings
     app.add_middleware(BodyLimit, file_max_bytes=settings.evidence_max_bytes)
     install_error_handlers(app)
-    observe(app, tracer_provider)
+    observe(app, tracer_provider, settings)
     routers = (
         order_checks,
         orders,

@@ -55,10 +55,17 @@ def decode_token(token: str, settings: Settings) -> Caller:
     return _caller(claims)
 
 
+def _numeric_date(value: object) -> bool:
+    """RFC 7519's NumericDate: a JSON number of seconds (PyJWT would also take the string "1700000000")."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _caller(claims: dict[str, Any]) -> Caller:
     sub, role, shop_id = claims.get("sub"), claims.get("role"), claims.get("shop_id")
-    if not isinstance(sub, str) or not sub or role not in set(Role):
+    if not isinstance(sub, str) or not sub or not isinstance(role, str) or role not in set(Role):
         raise Unauthenticated("the token lacks a valid sub or role")
+    if not all(_numeric_date(claims[name]) for name in ("exp", "nbf", "iat") if name in claims):
+        raise Unauthenticated("the token's exp, nbf and iat must be numbers")
     if shop_id is not None and not isinstance(shop_id, str):
         raise Unauthenticated("the token's shop_id is not a string")
     if role == Role.MERCHANT and not shop_id:

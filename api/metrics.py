@@ -2,9 +2,10 @@
 the raw path, so one series per endpoint however many cases there are) and status, and the process's own (memory,
 CPU, garbage collection). Each API process serves its own; Prometheus scrapes each and adds them up."""
 
+import hmac
 import time
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -16,6 +17,9 @@ from prometheus_client import (
     generate_latest,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth import bearer_token
+from api.errors import Unauthenticated
 
 LABELS = ("method", "route", "status")
 UNMATCHED = "unmatched"  # no route: a 404 for a path that does not exist, whatever it was
@@ -36,11 +40,19 @@ class RequestMetrics:
         for collector in (ProcessCollector, PlatformCollector, GCCollector):
             collector(registry=registry)
 
-    def router(self) -> APIRouter:
+    def router(self, token: str | None, *, open_without_token: bool) -> APIRouter:
+        """`token`: the scraper's Bearer token (`AFTERSALES_METRICS_TOKEN`), compared in constant time. Without one,
+        `/metrics` answers anyone only when `open_without_token` (development), and nobody otherwise."""
         router = APIRouter()
 
         @router.get("/metrics", include_in_schema=False)
-        def metrics() -> Response:
+        def metrics(authorization: str | None = Header(default=None)) -> Response:
+            if token is None and not open_without_token:
+                raise Unauthenticated("metrics are served only with AFTERSALES_METRICS_TOKEN set")
+            if token is not None:
+                given = bearer_token(authorization)
+                if not hmac.compare_digest(given.encode(), token.encode()):
+                    raise Unauthenticated("not the metrics token")
             return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
         return router

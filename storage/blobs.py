@@ -6,6 +6,9 @@ longer hashes to its key: the bytes written are the same whichever writer wins, 
 what a key holds. A store never decides whether bytes are intact; the caller hashes what it reads.
 """
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -19,6 +22,12 @@ class BlobMissing(BlobStoreError):
 
 class BlobStoreUnavailable(BlobStoreError):
     """Storage does not answer, or refuses the service (network, credentials, a missing bucket)."""
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    key: str
+    modified: datetime  # when its bytes were last written (UTC)
 
 
 class BlobStore(Protocol):
@@ -36,5 +45,9 @@ class BlobStore(Protocol):
         ...
 
     async def discard(self, key: str) -> None:
-        """Removes an upload that was never recorded (the case refused it); nothing there is fine."""
+        """Removes a file no record names (the sweep, `activities/evidence_sweep.py`); nothing there is fine."""
+        ...
+
+    def listing(self) -> AsyncIterator[StoredBlob]:
+        """Every key stored, with when it was written, in no particular order (the sweep of files no record names)."""
         ...

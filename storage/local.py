@@ -9,9 +9,11 @@ import asyncio
 import os
 import re
 import tempfile
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.blobs import BlobMissing
+from storage.blobs import BlobMissing, StoredBlob
 
 # Path segments of letters, digits, `_`, `-` and `.`, none starting with a dot: no `..`, no temporary files.
 _KEY = re.compile(r"[0-9A-Za-z_-][0-9A-Za-z_.-]*(?:/[0-9A-Za-z_-][0-9A-Za-z_.-]*)*")
@@ -35,6 +37,24 @@ class LocalBlobStore:
 
     async def discard(self, key: str) -> None:
         await asyncio.to_thread(self.path(key).unlink, missing_ok=True)
+
+    async def listing(self) -> AsyncIterator[StoredBlob]:
+        for blob in await asyncio.to_thread(self._listing):
+            yield blob
+
+    def _listing(self) -> list[StoredBlob]:
+        found = []
+        for folder, _, names in os.walk(self.root):
+            for name in names:
+                key = Path(folder, name).relative_to(self.root).as_posix()
+                if not _KEY.fullmatch(key):
+                    continue  # a temporary file of a write in progress
+                try:
+                    modified = os.stat(Path(folder, name)).st_mtime
+                except FileNotFoundError:
+                    continue  # discarded meanwhile
+                found.append(StoredBlob(key, datetime.fromtimestamp(modified, UTC)))
+        return found
 
     def path(self, key: str) -> Path:
         """Where a key lives; it must be a plain relative path that stays inside the root."""

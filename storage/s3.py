@@ -7,11 +7,12 @@ checks before it stores anything. `replace` is a plain PUT: only ever bytes that
 """
 
 import base64
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from storage.blobs import BlobMissing, BlobStoreUnavailable
+from storage.blobs import BlobMissing, BlobStoreUnavailable, StoredBlob
 
 if TYPE_CHECKING:  # the types are a development dependency
     from types_aiobotocore_s3 import S3Client
@@ -56,6 +57,16 @@ class S3BlobStore:
     async def discard(self, key: str) -> None:
         try:
             await self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+
+    async def listing(self) -> AsyncIterator[StoredBlob]:
+        """`ListObjectsV2` under the prefix, a page (1 000 keys) at a time."""
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+            async for page in pages:
+                for item in page.get("Contents", []):
+                    yield StoredBlob(item["Key"].removeprefix(self.prefix), item["LastModified"])
         except (ClientError, BotoCoreError) as error:
             raise _unavailable(error) from error
 

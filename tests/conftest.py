@@ -20,6 +20,10 @@ from tests.support.db import migrate, reset_database
 from tests.support.s3_server import s3_server
 from tests.support.temporal import NAMESPACE, running_dev_server, start_time_skipping_env
 from worker import connect
+from workflows.callers import DEV_CALLER_KEYS
+
+# Settings outside development need the caller keys; the tests' API, workers and subprocesses share development's.
+os.environ.setdefault("AFTERSALES_CALLER_KEYS", DEV_CALLER_KEYS)
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Settings come from the environment: timers as durations, and no default secret outside development."""
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from models.db import create_engine
 from settings import DEV_JWT_SECRET, Settings
 from storage.selection import s3_client_options
+from workflows.callers import DEV_CALLER_KEYS, CallerKeys
 
 
 def test_every_timer_reads_a_duration_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -40,6 +42,44 @@ def test_outside_development_a_missing_secret_refuses_to_start(monkeypatch: pyte
     monkeypatch.delenv("AFTERSALES_JWT_SECRET", raising=False)
     monkeypatch.setenv("AFTERSALES_ENV", env)
     with pytest.raises(ValidationError, match="AFTERSALES_JWT_SECRET is required"):
+        Settings()
+
+
+def test_development_signs_callers_with_its_documented_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AFTERSALES_CALLER_KEYS", raising=False)
+    monkeypatch.setenv("AFTERSALES_ENV", "development")
+    assert Settings().caller_key_ring == CallerKeys.parse(DEV_CALLER_KEYS)
+
+
+@pytest.mark.parametrize("env", ["production", "test"])
+def test_outside_development_missing_caller_keys_refuse_to_start(monkeypatch: pytest.MonkeyPatch, env: str) -> None:
+    monkeypatch.delenv("AFTERSALES_CALLER_KEYS", raising=False)
+    monkeypatch.setenv("AFTERSALES_ENV", env)
+    monkeypatch.setenv("AFTERSALES_JWT_SECRET", "x" * 32)
+    with pytest.raises(ValidationError, match="AFTERSALES_CALLER_KEYS is required"):
+        Settings()
+
+
+def test_the_first_caller_key_signs_and_every_one_verifies(monkeypatch: pytest.MonkeyPatch) -> None:
+    new, old = base64.b64encode(b"n" * 32).decode(), base64.b64encode(b"o" * 32).decode()
+    monkeypatch.setenv("AFTERSALES_CALLER_KEYS", f"k2:{new}, k1:{old}")
+    ring = Settings().caller_key_ring
+    assert (ring.signing, sorted(ring.secrets)) == ("k2", ["k1", "k2"])
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        "no-colon",
+        f"k1:{'!' * 44}",
+        f"k1:{base64.b64encode(b'short').decode()}",
+        f":{base64.b64encode(b'x' * 32).decode()}",
+    ],
+    ids=["no kid", "not base64", "too short", "empty kid"],
+)
+def test_malformed_caller_keys_refuse_to_start(monkeypatch: pytest.MonkeyPatch, keys: str) -> None:
+    monkeypatch.setenv("AFTERSALES_CALLER_KEYS", keys)
+    with pytest.raises(ValidationError, match="caller key"):
         Settings()
 
 

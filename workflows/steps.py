@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.remedies import RemedyActivities
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
-REMEDY_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+REMEDY_HEARTBEAT_TIMEOUT = timedelta(seconds=5)  # a worker that dies mid-remedy is noticed in 5 s, as for money
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 DURABLE_STEPS_PATCH = "steps-recorded-durably"  # before it, a step was stored by a local activity
 LOCK_RELEASE_PATCH = "oversold-lock-lifts-on-close"  # before it, only the merchant's remedy unlocked the order
@@ -177,7 +177,11 @@ class CaseSteps:
     async def carry_out(self, call: RemedyCall) -> RemedyReceipt:
         """One fulfilment or courier call, done once for its business key (activities/remedies.py)."""
         return await workflow.execute_activity_method(
-            RemedyActivities.carry_out, call, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+            RemedyActivities.carry_out,
+            call,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            heartbeat_timeout=REMEDY_HEARTBEAT_TIMEOUT,
+            retry_policy=RETRY,
         )
 
     async def facts(self) -> CaseFacts:

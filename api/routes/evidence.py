@@ -22,7 +22,7 @@ from api import links
 from api.case_workflow import add_evidence
 from api.deps import EvidenceStoreDep, PartyDep, SessionDep, TemporalDep, VisibleCaseDep
 from api.errors import ApiError, InvalidState, NotFound, Unprocessable, documented
-from api.evidence_store import EvidenceCorrupted, EvidenceStore, StoredFile
+from api.evidence_store import EvidenceCorrupted, StoredFile
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.evidence import EvidenceList, EvidencePublic
 from api.sniff import EXTENSIONS, JSON
@@ -81,8 +81,8 @@ async def upload_evidence(
     await session.commit()
     try:
         await add_evidence(client, case, _added(evidence, stored, caller.role))
-    except ApiError as error:
-        await _withdraw(session, store, evidence, file_too=isinstance(error, InvalidState))
+    except ApiError:
+        await _withdraw(session, evidence)
         raise
     return EvidencePublic.of(evidence)
 
@@ -148,15 +148,12 @@ def _added(evidence: Evidence, stored: StoredFile, role: Role) -> EvidenceAdded:
     )
 
 
-async def _withdraw(session: AsyncSession, store: EvidenceStore, evidence: Evidence, *, file_too: bool) -> None:
-    """Undoes an upload the timeline did not take; the file stays while another record still points at it."""
+async def _withdraw(session: AsyncSession, evidence: Evidence) -> None:
+    """Undoes an upload the timeline did not take: its record only. Its file is content-addressed, so an upload of
+    the same bytes may be about to record it; the worker's evidence sweep deletes it once no record has named it for
+    AFTERSALES_EVIDENCE_SWEEP_GRACE (activities/evidence_sweep.py)."""
     await session.delete(evidence)
     await session.commit()
-    if not file_too:
-        return
-    shared = await session.exec(select(Evidence.evidence_id).where(Evidence.storage_key == evidence.storage_key))
-    if shared.first() is None:
-        await store.discard(evidence.storage_key)
 
 
 def _display_name(filename: str | None) -> str:

@@ -1,5 +1,7 @@
 """Fulfilment and courier calls take effect once per business key, over real HTTP, whatever fails on the way."""
 
+import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -11,7 +13,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import ActivityEnvironment
 
+from activities.adapters.courier import FakeCourier, Interception
 from activities.adapters.courier_http import HttpCourier
+from activities.adapters.fulfilment import FakeFulfilment, Item, Shipped
 from activities.adapters.fulfilment_http import HttpFulfilment
 from activities.adapters.remedy_errors import RemedyUnavailable
 from activities.remedies import RemedyActivities
@@ -25,6 +29,7 @@ from tests.support.remedy_servers import (
     running_fulfilment_server,
 )
 from workflows.remedy_messages import ItemQuantity, RemedyAction, RemedyCall
+from workflows.steps import REMEDY_HEARTBEAT_TIMEOUT
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -116,3 +121,37 @@ async def test_the_database_refuses_a_second_row_for_a_business_key(sessions: Se
     with pytest.raises(IntegrityError):
         async with transaction(sessions) as session:
             session.add(RemedyCallRow(**row))
+
+
+class _SlowWarehouses(FakeFulfilment):
+    """A warehouse that takes its time to answer a reshipment, as one that is overloaded does."""
+
+    async def reship(
+        self, *, idempotency_key: str, order_id: str, items: list[Item], warehouse: str | None, fastest: bool
+    ) -> Shipped:
+        await asyncio.sleep(2.5)
+        return await super().reship(
+            idempotency_key=idempotency_key, order_id=order_id, items=items, warehouse=warehouse, fastest=fastest
+        )
+
+
+class _SlowCourier(FakeCourier):
+    async def intercept(self, *, idempotency_key: str, carrier: str, tracking_no: str) -> Interception:
+        await asyncio.sleep(2.5)
+        return await super().intercept(idempotency_key=idempotency_key, carrier=carrier, tracking_no=tracking_no)
+
+
+@pytest.mark.parametrize("action", [RemedyAction.RESHIP, RemedyAction.INTERCEPT], ids=["reshipment", "interception"])
+async def test_a_remedy_heartbeats_while_the_outside_system_is_slow(sessions: Sessions, action: RemedyAction) -> None:
+    """A worker killed mid-call is noticed within the workflow's heartbeat timeout (5 s), not the call's 30 s."""
+    items = (ItemQuantity("tee-1", 1),) if action == RemedyAction.RESHIP else ()
+    call = await a_call(sessions, action, items=items)
+    environment = ActivityEnvironment()
+    beats: list[float] = []
+    environment.on_heartbeat = lambda *_: beats.append(asyncio.get_running_loop().time())
+
+    receipt = await environment.run(RemedyActivities(sessions, _SlowWarehouses(), _SlowCourier()).carry_out, call)
+
+    assert receipt.reference
+    assert len(beats) >= 3  # one at once, then every second of the 2.5 s wait
+    assert max(b - a for a, b in itertools.pairwise(beats)) < REMEDY_HEARTBEAT_TIMEOUT.total_seconds()

@@ -21,7 +21,7 @@ from api.app import create_app
 from models.db import create_engine, session_factory
 from settings import Settings
 from tests.api.evidence_helpers import Storage
-from tests.api.helpers import EVIDENCE_MAX_BYTES, SECRET
+from tests.api.helpers import EVIDENCE_MAX_BYTES, METRICS_TOKEN, SECRET
 from tests.support.db import migrate
 from tests.support.s3_server import create_bucket, s3_client, s3_settings
 from tests.support.stored_files import BucketFiles, FolderFiles
@@ -39,6 +39,7 @@ async def api_settings(database_url: str, owner_url: str, tmp_path_factory: pyte
         task_queue=queue,
         evidence_dir=tmp_path_factory.mktemp("evidence"),
         evidence_max_bytes=EVIDENCE_MAX_BYTES,
+        metrics_token=METRICS_TOKEN,
     )
 
 

@@ -11,6 +11,7 @@ from api.auth import issue_token
 from rulebook.enums import Role
 
 SECRET = "api-tests-secret-at-least-32-bytes-long"
+METRICS_TOKEN = "metrics-scraper-token-for-tests"  # what Prometheus sends to GET /metrics
 EVIDENCE_MAX_BYTES = 256 * 1024  # a test-sized upload cap
 
 

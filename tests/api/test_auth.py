@@ -38,6 +38,11 @@ BAD_TOKENS = {
     "unknown role": _forged(_claims(role="admin")),
     "merchant without shop": _forged(_claims(role="merchant")),
     "no exp": _forged({"sub": "x", "role": "agent"}),
+    "role a list": _forged(_claims(role=["agent", "buyer"])),
+    "role an object": _forged(_claims(role={"name": "agent"})),
+    "exp a string": _forged(_claims(exp="9999999999")),
+    "exp a boolean": _forged(_claims(exp=True)),
+    "iat a string": _forged(_claims(iat="1700000000")),
 }
 
 

@@ -1,5 +1,6 @@
 """Evidence uploads and downloads (product.md §8; reliability.md EVID-02..06, BOLA-01/02/04)."""
 
+import asyncio
 import hashlib
 from typing import Any
 
@@ -7,7 +8,12 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy import update
 from sqlmodel import col
+from temporalio.testing import ActivityEnvironment
 
+from activities.evidence_sweep import EvidenceSweep
+from api.errors import InvalidState
+from api.evidence_store import EvidenceStore
+from api.routes import evidence as evidence_routes
 from models.case import Case
 from rulebook.enums import CaseStatus, Role
 from settings import Settings
@@ -27,6 +33,7 @@ from tests.api.evidence_helpers import (
     upload,
 )
 from tests.api.helpers import AGENT, SYSTEM, act, auth, error, new_id, open_case, push_order
+from workflows.evidence_sweep_messages import EvidenceSweepRequest, EvidenceSweepResult
 
 EVIDENCE_FIELDS = {
     "evidence_id",
@@ -323,7 +330,8 @@ async def test_a_closed_case_takes_no_evidence_and_nothing_is_stored(
 async def test_when_the_workflow_refuses_after_the_file_was_stored_the_upload_is_undone(
     client: AsyncClient, db: Sessions, storage: Storage
 ) -> None:
-    """The projection still says open while the workflow has closed the case (a race): row and file go again."""
+    """The projection still says open while the workflow has closed the case (a race): the row goes at once, the
+    file with the evidence sweep (here with no grace)."""
     order, case_id = await _open(client)
     assert (await act(client, case_id, order.merchant, action="approve")).json()["status"] == "resolved"
     async with db() as session, session.begin():
@@ -334,8 +342,63 @@ async def test_when_the_workflow_refuses_after_the_file_was_stored_the_upload_is
 
     assert (response.status_code, error(response)["code"]) == (409, "invalid_state")
     assert await rows(db, case_id) == []
-    assert await storage.files.keys(case_id) == []
+    assert len(await storage.files.keys(case_id)) == 1  # until the sweep
     assert await timeline(client, case_id, order.buyer) == events
+    assert (await _sweep(db, storage, grace_seconds=3600)).deleted == 0  # younger than the grace
+    assert (await _sweep(db, storage, grace_seconds=0)).deleted == 1
+    assert await storage.files.keys(case_id) == []
+
+
+@both_stores
+async def test_a_withdrawn_upload_never_takes_the_file_of_an_upload_of_the_same_bytes_still_recording(
+    client: AsyncClient, db: Sessions, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upload A has stored its file (the key was free or already held those bytes) and not yet committed its record
+    when upload B of the same bytes is refused by the case and withdrawn; upload C comes after. A and C download."""
+    order, case_id = await _open(client)
+    content, a_stored, b_withdrawn = png(), asyncio.Event(), asyncio.Event()
+    save, withdraw, send = EvidenceStore.save, evidence_routes._withdraw, evidence_routes.add_evidence
+    saves = 0
+
+    async def save_then_wait_for_b(self: EvidenceStore, case: str, source: Any) -> Any:
+        nonlocal saves
+        saves, stored = saves + 1, await save(self, case, source)
+        if saves == 1:  # upload A: stored, its record not committed until B is withdrawn
+            a_stored.set()
+            await b_withdrawn.wait()
+        return stored
+
+    async def refuse_b(client: Any, case: Any, added: Any) -> None:
+        if added.note == "B":
+            raise InvalidState("the case moved on meanwhile", CaseStatus.RESOLVED)
+        await send(client, case, added)
+
+    async def withdraw_then_let_a_go(session: Any, evidence: Any) -> None:
+        await withdraw(session, evidence)
+        b_withdrawn.set()
+
+    monkeypatch.setattr(EvidenceStore, "save", save_then_wait_for_b)
+    monkeypatch.setattr(evidence_routes, "add_evidence", refuse_b)
+    monkeypatch.setattr(evidence_routes, "_withdraw", withdraw_then_let_a_go)
+
+    upload_a = asyncio.create_task(upload(client, case_id, order.buyer, content, note="A"))
+    await a_stored.wait()
+    upload_b = await upload(client, case_id, order.merchant, content, note="B")
+    upload_c = await upload(client, case_id, order.merchant, content, note="C")
+    a = await upload_a
+
+    assert (upload_b.status_code, a.status_code, upload_c.status_code) == (409, 201, 201)
+    assert sorted(r.note for r in await rows(db, case_id)) == ["A", "C"]
+    assert (await _sweep(db, storage, grace_seconds=0)).deleted == 0  # both records name the file
+    for uploaded in (a, upload_c):
+        evidence_id = uploaded.json()["evidence_id"]
+        downloaded = await client.get(f"/cases/{case_id}/evidence/{evidence_id}", headers=order.buyer)
+        assert (downloaded.status_code, downloaded.content) == (200, content)
+
+
+async def _sweep(db: Sessions, storage: Storage, *, grace_seconds: float) -> EvidenceSweepResult:
+    blobs = storage.app.state.services.evidence.blobs
+    return await ActivityEnvironment().run(EvidenceSweep(db, blobs).sweep_evidence, EvidenceSweepRequest(grace_seconds))
 
 
 async def test_an_upload_with_an_idempotency_key_is_stored_once_although_each_try_has_a_new_boundary(

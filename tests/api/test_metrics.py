@@ -1,8 +1,11 @@
 """The API's `GET /metrics`, scraped as Prometheus would: requests counted and timed by route template."""
 
-from httpx import AsyncClient
+import pytest
+from httpx import ASGITransport, AsyncClient
 
-from tests.api.helpers import act, open_case, push_order
+from api.app import create_app
+from settings import Settings
+from tests.api.helpers import METRICS_TOKEN, SECRET, act, open_case, push_order
 from tests.support.prometheus import Samples, samples
 
 
@@ -27,14 +30,36 @@ async def test_requests_are_counted_and_timed_by_method_route_template_and_statu
 
 
 async def test_the_process_reports_its_own_memory(client: AsyncClient) -> None:
-    scraped = await client.get("/metrics")
+    scraped = await client.get("/metrics", headers=SCRAPER)
 
     assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
     assert samples(scraped.text)[("process_resident_memory_bytes", frozenset())] > 0
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer not-the-token"}, {"Authorization": f"Basic {METRICS_TOKEN}"}],
+    ids=["no token", "another token", "not bearer"],
+)
+async def test_metrics_without_the_scrapers_token_are_401(client: AsyncClient, headers: dict[str, str]) -> None:
+    response = await client.get("/metrics", headers=headers)
+
+    assert response.status_code == 401 and response.json()["error"]["code"] == "unauthenticated"
+    assert "aftersales_http_requests" not in response.text
+
+
+@pytest.mark.parametrize(("env", "status"), [("production", 401), ("development", 200)])
+async def test_without_a_metrics_token_set_only_development_serves_metrics(env: str, status: int) -> None:
+    app = create_app(Settings(env=env, jwt_secret=SECRET))  # no lifespan needed: /metrics reads nothing else
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://api") as http:
+        assert (await http.get("/metrics")).status_code == status
+
+
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
 async def _scrape(client: AsyncClient) -> Samples:
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=SCRAPER)
     assert response.status_code == 200
     return samples(response.text)
 

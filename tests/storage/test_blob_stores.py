@@ -7,6 +7,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -183,3 +184,19 @@ async def test_s3_that_does_not_answer_is_a_503_to_retry() -> None:
 
     closed.close()
     assert (raised.value.status, raised.value.code) == (503, "storage_unavailable")
+
+
+async def test_the_listing_names_every_stored_key_with_when_it_was_written(store: Store) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)  # S3 keeps whole seconds
+    written = {}
+    for data, case_id in ((png(), "case1"), (b"%PDF-1.4 x", "case1"), (png(), "case2")):
+        key, sha256 = _key(data, case_id)
+        await store.blobs.create(key, data, sha256)
+        written[key] = data
+
+    listed = {blob.key: blob.modified async for blob in store.blobs.listing()}
+
+    assert set(listed) == set(written)
+    assert all(before <= modified <= datetime.now(UTC) + timedelta(seconds=5) for modified in listed.values())
+    await store.blobs.discard(next(iter(written)))
+    assert {blob.key async for blob in store.blobs.listing()} == set(written) - {next(iter(written))}
