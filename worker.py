@@ -40,6 +40,7 @@ from activities.payments import MoneyActivities
 from activities.recording import CaseRecorder
 from activities.remedies import RemedyActivities
 from activities.scans import ScanActivities
+from models.checkpoint import CheckpointKeys
 from models.db import create_engine, session_factory
 from rulebook.deadlines import DeadlinePolicy
 from rulebook.facts import Thresholds
@@ -84,17 +85,19 @@ def build_worker(
     fulfilment: Fulfilment | None = None,
     courier: Courier | None = None,
     history_events_limit: int = HISTORY_EVENTS_LIMIT,
+    checkpoint_keys: CheckpointKeys | None = None,
 ) -> Worker:
     """`tuning` is how much it takes on at once (settings `AFTERSALES_WORKER_…`); `timers`, `thresholds`,
     `deadlines` and `history_events_limit` are what the exception scan opens its cases with (the API's come from
-    settings); without `fulfilment` and `courier`, the fakes (tests)."""
+    settings); without `fulfilment` and `courier`, the fakes (tests); without `checkpoint_keys` (what signs the
+    timeline's checkpoints), the development key (tests)."""
     scans = ScanActivities(
         sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines, history_events_limit
     )
-    closer = CaseCloser(sessions, client)
+    closer = CaseCloser(sessions, client, checkpoint_keys)
     locks = OrderLocks(sessions)
     counters = CaseCounters((client.service_client.config.runtime or Runtime.default()).metric_meter)
-    recorder = CaseRecorder(sessions, counters)
+    recorder = CaseRecorder(sessions, counters, checkpoint_keys)
     compile_once([workflow.__module__ for workflow in WORKFLOWS])
     activities: list[Callable[..., Any]] = [
         recorder.record_step,
@@ -210,6 +213,7 @@ async def serve(
         fulfilment,
         courier,
         settings.history_events_limit,
+        settings.checkpoint_keyring(),
     )
     if settings.scans:
         await ensure_scan_schedule(client, settings.task_queue, settings.t_missed)

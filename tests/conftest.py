@@ -1,8 +1,11 @@
 """Session-wide fixtures: Temporal servers, the test database URL and an S3-compatible server.
 
 One event loop serves the whole session (see pyproject), so these session fixtures are shared by every test.
+Outside development the service wants its checkpoint keys: the tests' own are set for every Settings and every
+process the tests start, unless the environment names some.
 """
 
+import base64
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,6 +23,9 @@ from tests.support.db import migrate, reset_database
 from tests.support.s3_server import s3_server
 from tests.support.temporal import NAMESPACE, running_dev_server, start_time_skipping_env
 from worker import connect
+
+TEST_CHECKPOINT_KEYS = "test:" + base64.b64encode(b"aftersales-test-checkpoint-key-32-bytes-or-more").decode()
+os.environ.setdefault("AFTERSALES_CHECKPOINT_KEYS", TEST_CHECKPOINT_KEYS)
 
 
 @pytest_asyncio.fixture(scope="session")
