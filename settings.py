@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from models.checkpoint import DEV_CHECKPOINT_KEYS, CheckpointKeys, InvalidCheckpointKeys
 from rulebook.business_calendar import Pause, parse_paused_days
 from rulebook.deadlines import EXTENSION_MAX, DeadlinePolicy
 from rulebook.facts import Thresholds
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
     # The keys that sign who sends each case command to Temporal (workflows/callers.py): `kid:base64secret,…`, the
     # first signs, all verify; held by the API and the worker only. Required outside development.
     caller_keys: SecretStr | None = None
+    # Signs the timeline's checkpoints (models/checkpoint.py): `kid1:base64secret,kid0:base64secret`, each secret at
+    # least 32 bytes; the first signs, all verify. The API and the worker hold them; no database role ever does.
+    checkpoint_keys: SecretStr | None = None
     database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'aftersales.db'}"
     # PostgreSQL: the role the API and the worker connect as; migrations, run as the schema's owner, grant it what
     # it needs and no more (models/privileges.py). Unset: no grants (SQLite, or one role for everything).
@@ -176,6 +180,18 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _checkpoint_keys_outside_development(self) -> "Settings":
+        if self.checkpoint_keys is None:
+            if self.env != "development":
+                raise ValueError("AFTERSALES_CHECKPOINT_KEYS is required outside development")
+            self.checkpoint_keys = SecretStr(DEV_CHECKPOINT_KEYS)
+        try:
+            CheckpointKeys.parse(self.checkpoint_keys.get_secret_value())
+        except InvalidCheckpointKeys as error:
+            raise ValueError(f"AFTERSALES_CHECKPOINT_KEYS: {error}") from None
+        return self
+
+    @model_validator(mode="after")
     def _payments_url_for_http(self) -> "Settings":
         if self.payments == "http" and self.payments_url is None:
             raise ValueError("AFTERSALES_PAYMENTS_URL is required when AFTERSALES_PAYMENTS=http")
@@ -210,6 +226,10 @@ class Settings(BaseSettings):
         if self.temporal_tls is False and any(f is not None for f in files):
             raise ValueError("AFTERSALES_TEMPORAL_TLS=false with TLS files or a server name: drop one or the other")
         return self
+
+    def checkpoint_keyring(self) -> CheckpointKeys:
+        assert self.checkpoint_keys is not None
+        return CheckpointKeys.parse(self.checkpoint_keys.get_secret_value())
 
     @property
     def secret(self) -> str:

@@ -42,6 +42,7 @@ from activities.recording import CaseRecorder
 from activities.remedies import RemedyActivities
 from activities.scans import ScanActivities
 from api.caller_header import CallerHeader
+from models.checkpoint import CheckpointKeys
 from models.db import create_engine, session_factory
 from rulebook.deadlines import DeadlinePolicy
 from rulebook.facts import Thresholds
@@ -92,18 +93,20 @@ def build_worker(
     history_events_limit: int = HISTORY_EVENTS_LIMIT,
     caller_keys: CallerKeys | None = None,
     evidence: BlobStore | None = None,
+    checkpoint_keys: CheckpointKeys | None = None,
 ) -> Worker:
     """`tuning` is how much it takes on at once (settings `AFTERSALES_WORKER_…`); `timers`, `thresholds`,
     `deadlines` and `history_events_limit` are what the exception scan opens its cases with (the API's come from
     settings); without `fulfilment` and `courier`, the fakes (tests); `caller_keys` check who sends each command
-    (development's without them); `evidence` the store the evidence sweep deletes from (none: it deletes nothing)."""
+    (development's without them); `evidence` the store the evidence sweep deletes from (none: it deletes nothing);
+    without `checkpoint_keys` (what signs the timeline's checkpoints), the development key (tests)."""
     scans = ScanActivities(
         sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines, history_events_limit
     )
-    closer = CaseCloser(sessions, client)
+    closer = CaseCloser(sessions, client, checkpoint_keys)
     locks = OrderLocks(sessions)
     counters = CaseCounters((client.service_client.config.runtime or Runtime.default()).metric_meter)
-    recorder = CaseRecorder(sessions, counters)
+    recorder = CaseRecorder(sessions, counters, checkpoint_keys)
     compile_once([workflow.__module__ for workflow in WORKFLOWS])
     activities: list[Callable[..., Any]] = [
         recorder.record_step,
@@ -261,6 +264,7 @@ async def _serve(
         settings.history_events_limit,
         settings.caller_key_ring,
         evidence,
+        settings.checkpoint_keyring(),
     )
     if settings.scans:
         await ensure_scan_schedule(client, settings.task_queue, settings.t_missed)

@@ -1,7 +1,7 @@
 """Closes a case from outside its flow: the workflow's own cancellation, and the reconciliation of case rows whose
 workflow ended without closing them. Each appends one event to the hash chain at the stored head (the recorder's
-numbering), frees the order — an oversold order's lock lifts, or the order is cancelled if refunded in full
-(`order_lock` in the event's data); a case already closed is left as it is, so retries are safe.
+numbering, with its signed checkpoint), frees the order — an oversold order's lock lifts, or the order is cancelled
+if refunded in full (`order_lock` in the event's data); a case already closed is left as it is, so retries are safe.
 
 The reconciliation repairs toward what the timeline says, and never cancels a case because its workflow completed:
 - a workflow terminated, cancelled or timed out: the case closes with the final status its timeline reached (its
@@ -23,9 +23,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from activities.recording import append
+from activities.recording import append, seal
 from models import order_locks
 from models.case import Case
+from models.checkpoint import CheckpointKeys
 from models.db import transaction
 from models.timeline import CaseEvent
 from rulebook import override
@@ -62,9 +63,13 @@ class EndRequest:
 
 
 class CaseCloser:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], client: Client, checkpoint_keys: CheckpointKeys | None = None
+    ) -> None:
+        """`checkpoint_keys` sign the checkpoint of each event appended here (without them, the development key)."""
         self._sessions = sessions
         self._client = client
+        self._keys = checkpoint_keys or CheckpointKeys.development()
 
     @activity.defn
     async def close_cancelled(self, ending: CaseEnding) -> CaseClosed:
@@ -72,7 +77,7 @@ class CaseCloser:
         asked = await end_request(self._client, ending.workflow_id, ending.run_id)
         data = {"by": asked.identity, "reason": asked.reason, "via": "cancel_request"}
         draft = EventDraft("case_cancelled", Role.AGENT, asked.identity, ending.at, data)
-        stored, _ = await close(self._sessions, ending.case_id, draft)
+        stored, _ = await close(self._sessions, self._keys, ending.case_id, draft)
         return CaseClosed(stored or CaseStatus.CANCELLED, asked.identity, asked.reason)
 
     @activity.defn
@@ -104,7 +109,7 @@ class CaseCloser:
                 continue  # a reset's new run carries the case on
             ended = latest.status.name.lower() if latest.status else "unknown"
             if latest.status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.CONTINUED_AS_NEW):
-                if await leave_open(self._sessions, case_id, ended, datetime.now(UTC)):
+                if await leave_open(self._sessions, self._keys, case_id, ended, datetime.now(UTC)):
                     activity.logger.error(
                         "case %s: its workflow %s while the case is open; left open for an agent", case_id, ended
                     )
@@ -113,7 +118,7 @@ class CaseCloser:
             asked = await end_request(self._client, workflow_id, latest.run_id)
             data = {"workflow_status": ended, "by": asked.identity, "reason": asked.reason}
             draft = EventDraft("case_repaired", Role.SYSTEM, PLATFORM_ID, datetime.now(UTC), data)
-            stored, closed = await close(self._sessions, case_id, draft, toward_timeline=True)
+            stored, closed = await close(self._sessions, self._keys, case_id, draft, toward_timeline=True)
             if closed:
                 activity.logger.info("repaired %s: its workflow ended %s, closed %s", case_id, ended, stored)
                 repaired.append(case_id)
@@ -129,7 +134,12 @@ async def open_rows(sessions: async_sessionmaker[AsyncSession], workflow_ids: li
 
 
 async def close(
-    sessions: async_sessionmaker[AsyncSession], case_id: str, draft: EventDraft, *, toward_timeline: bool = False
+    sessions: async_sessionmaker[AsyncSession],
+    keys: CheckpointKeys,
+    case_id: str,
+    draft: EventDraft,
+    *,
+    toward_timeline: bool = False,
 ) -> tuple[CaseStatus | None, bool]:
     """Closes the case `cancelled` with `draft` as its last event — or, `toward_timeline`, with the final status its
     timeline reached if it reached one (`draft`'s data then names the status). Returns the stored status (None: no
@@ -146,13 +156,16 @@ async def close(
             released = await order_locks.release(session, case.order_id, False, draft.at)
             draft = dataclasses.replace(draft, data={**draft.data, "order_lock": released})
         append(session, case, case.event_count + 1, draft)
+        seal(session, case, keys)
         case.status, case.awaiting, case.deadline = status, None, None
         case.open_key, case.updated_at = None, draft.at
         session.add(case)
         return status, True
 
 
-async def leave_open(sessions: async_sessionmaker[AsyncSession], case_id: str, ended: str, at: datetime) -> bool:
+async def leave_open(
+    sessions: async_sessionmaker[AsyncSession], keys: CheckpointKeys, case_id: str, ended: str, at: datetime
+) -> bool:
     """The case of a workflow that completed stays open: one `case_repaired` event says so (none while the last
     event already does: the reconciliation finds such a case every run), and a row waiting on nobody goes to the
     agents, urgent. Answers whether this call recorded it."""
@@ -165,6 +178,7 @@ async def leave_open(sessions: async_sessionmaker[AsyncSession], case_id: str, e
             return False
         data = {"workflow_status": ended, "action": LEFT_OPEN, "status": str(case.status)}
         append(session, case, case.event_count + 1, EventDraft("case_repaired", Role.SYSTEM, PLATFORM_ID, at, data))
+        seal(session, case, keys)
         if case.awaiting is None:
             case.status, case.awaiting, case.urgent = CaseStatus.IN_ARBITRATION, Party.AGENT, True
         case.updated_at = at

@@ -7,9 +7,13 @@ if it is that event (its hash, computed after the stored previous one, is the st
 stored at that seq (a `temporal workflow reset` starts a run that numbers again from the reset point) is refused
 with a non-retryable `timeline_diverged` error, and the run records the divergence (`record_divergence`) instead of
 carrying on as if its step were stored.
+
+Each transaction that appends events also stores a checkpoint of the new head, signed with a key the database never
+sees (`models/checkpoint.py`), so `/verify` catches a chain appended to, truncated or rewritten in the database.
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
@@ -20,6 +24,7 @@ from temporalio.exceptions import ApplicationError
 from activities.counters import CaseCounters
 from activities.notices import notices_for
 from models.case import Case
+from models.checkpoint import CheckpointKeys
 from models.db import transaction
 from models.evidence import Evidence
 from models.notification import Notification
@@ -31,9 +36,17 @@ from workflows.messages import PLATFORM_ID, CaseShipment, EventDraft, StepRecord
 
 
 class CaseRecorder:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], counters: CaseCounters | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        counters: CaseCounters | None = None,
+        checkpoint_keys: CheckpointKeys | None = None,
+    ) -> None:
+        """`checkpoint_keys` sign each step's checkpoint (settings `AFTERSALES_CHECKPOINT_KEYS`); without them, the
+        development key (tests)."""
         self._sessions = sessions
         self._counters = counters or CaseCounters()
+        self._keys = checkpoint_keys or CheckpointKeys.development()
 
     @activity.defn
     async def record_step(self, step: StepRecord) -> list[str]:
@@ -64,6 +77,8 @@ class CaseRecorder:
                 _file_system_evidence(session, case, event, on_file)
                 hashes.append(event.hash)
                 appended.append(event)
+            if appended:
+                seal(session, case, self._keys)
             for shipment in step.shipments:
                 await _register(session, case, shipment)
             p = step.projection
@@ -117,6 +132,7 @@ class CaseRecorder:
             }
             draft = EventDraft(TIMELINE_DIVERGED, Role.SYSTEM, PLATFORM_ID, note.at, data)
             event = append(session, case, case.event_count + 1, draft)
+            seal(session, case, self._keys)
             case.status, case.awaiting, case.deadline = CaseStatus.IN_ARBITRATION, Party.AGENT, note.deadline
             case.urgent, case.updated_at = True, note.at
             session.add(case)
@@ -175,6 +191,12 @@ def append(session: AsyncSession, case: Case, seq: int, draft: EventDraft) -> Ca
     _queue_notices(session, case, event)
     case.event_count, case.head_hash = seq, event.hash
     return event
+
+
+def seal(session: AsyncSession, case: Case, keys: CheckpointKeys) -> None:
+    """Stores a signed checkpoint of the case's head as it now stands: once per transaction that appended events,
+    in that transaction, so no event is stored without a checkpoint that covers it."""
+    session.add(keys.sign(case.case_id, case.event_count, case.head_hash, datetime.now(UTC)))
 
 
 async def _evidence_on_file(session: AsyncSession, events: Sequence[EventDraft]) -> set[str]:

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from models.case import Case
+from models.checkpoint import CaseCheckpoint
 from models.evidence import Evidence
 from models.idempotency import IdempotencyRecord
 from models.inventory import StockLevel
@@ -18,6 +19,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "Case",
+    "CaseCheckpoint",
     "CaseEvent",
     "Evidence",
     "IdempotencyRecord",

@@ -1,36 +1,49 @@
-"""The database's own guard on the timeline: events can be appended, never changed or removed (AUDIT-04).
+"""The database's own guard on the timeline and its signed checkpoints: rows can be appended, never changed or
+removed (AUDIT-04).
 
-The hash chain shows tampering after the fact; this guard refuses it up front, for every client of the
-database, not only this service. Someone with the rights to drop the guard can still tamper, which the
-chain and the head kept on the case then show.
+The hash chain and the signed checkpoints show tampering after the fact; this guard refuses it up front, for every
+client of the database, not only this service. Someone with the rights to drop the guard can still tamper, which
+the chain, the head kept on the case and the checkpoints (signed with a key no database role holds) then show.
 """
 
 GUARDED_TABLE = "case_events"
-MESSAGE = "case_events is append-only"
-
-_SQLITE_CREATE = [
-    f"CREATE TRIGGER case_events_no_update BEFORE UPDATE ON {GUARDED_TABLE} "
-    f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
-    f"CREATE TRIGGER case_events_no_delete BEFORE DELETE ON {GUARDED_TABLE} "
-    f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
-]
-_SQLITE_DROP = ["DROP TRIGGER IF EXISTS case_events_no_update", "DROP TRIGGER IF EXISTS case_events_no_delete"]
-
-_POSTGRES_CREATE = [
-    "CREATE OR REPLACE FUNCTION case_events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$ BEGIN RAISE EXCEPTION '{MESSAGE}'; END $$",
-    f"CREATE TRIGGER case_events_append_only BEFORE UPDATE OR DELETE ON {GUARDED_TABLE} "
-    "FOR EACH ROW EXECUTE FUNCTION case_events_append_only()",
-]
-_POSTGRES_DROP = [
-    f"DROP TRIGGER IF EXISTS case_events_append_only ON {GUARDED_TABLE}",
-    "DROP FUNCTION IF EXISTS case_events_append_only()",
-]
+CHECKPOINTS_TABLE = "case_checkpoints"
+GUARDED_TABLES = (GUARDED_TABLE, CHECKPOINTS_TABLE)
 
 
-def create_guard(dialect: str) -> list[str]:
-    return _POSTGRES_CREATE if dialect == "postgresql" else _SQLITE_CREATE
+def _message(table: str) -> str:
+    return f"{table} is append-only"
 
 
-def drop_guard(dialect: str) -> list[str]:
-    return _POSTGRES_DROP if dialect == "postgresql" else _SQLITE_DROP
+def _sqlite_create(table: str) -> list[str]:
+    return [
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{_message(table)}'); END",
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{_message(table)}'); END",
+    ]
+
+
+def _sqlite_drop(table: str) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {table}_no_update", f"DROP TRIGGER IF EXISTS {table}_no_delete"]
+
+
+def _postgres_create(table: str) -> list[str]:
+    return [
+        f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN RAISE EXCEPTION '{_message(table)}'; END $$",
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
+    ]
+
+
+def _postgres_drop(table: str) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}", f"DROP FUNCTION IF EXISTS {table}_append_only()"]
+
+
+def create_guard(dialect: str, table: str = GUARDED_TABLE) -> list[str]:
+    return _postgres_create(table) if dialect == "postgresql" else _sqlite_create(table)
+
+
+def drop_guard(dialect: str, table: str = GUARDED_TABLE) -> list[str]:
+    return _postgres_drop(table) if dialect == "postgresql" else _sqlite_drop(table)

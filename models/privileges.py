@@ -1,8 +1,8 @@
 """Least privilege on PostgreSQL (reliability.md AUDIT-04): the schema belongs to an owner role that runs the
 migrations; the API and the worker connect as a service role that may read and write the tables they work on, but
-may only INSERT and SELECT the timeline — no UPDATE, DELETE or TRUNCATE of `case_events`, and, not being the owner
-nor a superuser, no way to drop or disable its append-only guard. Applied after every upgrade, so tables added by
-later migrations are covered."""
+may only INSERT and SELECT the timeline and its signed checkpoints — no UPDATE, DELETE or TRUNCATE of `case_events`
+or `case_checkpoints`, and, not being the owner nor a superuser, no way to drop or disable their append-only guards.
+Applied after every upgrade, so tables added by later migrations are covered."""
 
 import re
 
@@ -16,6 +16,7 @@ def service_grants(role: str) -> list[str]:
         f"GRANT USAGE ON SCHEMA public TO {role}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON case_events FROM {role}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON case_checkpoints FROM {role}",
         f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {role}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
     ]

@@ -5,6 +5,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
@@ -54,6 +55,28 @@ def event_hash(event: CaseEvent) -> str:
     return chain_hash(event.prev_hash, body)
 
 
+class Finding(StrEnum):
+    """What `/verify` found wrong, or why it cannot vouch for the chain."""
+
+    CHANGED = "changed"  # an event's content no longer gives its hash
+    DELETED_OR_REORDERED = "deleted_or_reordered"  # a link from an event to the one before does not hold
+    TRUNCATED = "truncated"  # fewer events than a witness (or the head on the case) counts
+    REWRITTEN = "rewritten"  # other hashes than a witness recorded
+    APPENDED = "appended"  # more events than the newest signed checkpoint (or the head on the case) covers
+    FORGED_CHECKPOINT = "forged_checkpoint"  # a checkpoint whose signature does not verify under its key
+    UNWITNESSED = "unwitnessed"  # nothing outside the database vouches for (part of) the chain
+
+
+REASONS = {
+    Finding.CHANGED: "changed",
+    Finding.DELETED_OR_REORDERED: "deleted or reordered",
+    Finding.TRUNCATED: "truncated",
+    Finding.REWRITTEN: "rewritten",
+    Finding.APPENDED: "appended",
+    Finding.FORGED_CHECKPOINT: "forged checkpoint",
+}
+
+
 @dataclass(frozen=True)
 class ChainReport:
     valid: bool
@@ -87,3 +110,80 @@ def verify_chain(
     if len(events) != event_count or prev != (head_hash or GENESIS):
         return ChainReport(False, len(events), len(events) + 1, "truncated")
     return ChainReport(valid=True, events=len(events))
+
+
+@dataclass(frozen=True)
+class TimelineCheck:
+    """`valid`: True when the chain holds and a witness out of the database's reach vouches for every event; False
+    when it does not hold (`finding`, from `broken_at`); None when it holds together but nothing vouches for it (or
+    for its tail from `broken_at`): unverified, never valid."""
+
+    valid: bool | None
+    events: int
+    finding: Finding | None = None
+    broken_at: int | None = None
+    reason: str | None = None
+
+    @classmethod
+    def broken(cls, events: int, finding: Finding, at: int | None) -> "TimelineCheck":
+        return cls(False, events, finding, at, REASONS[finding])
+
+
+@dataclass(frozen=True)
+class Seal:
+    """What a checkpoint whose signature verifies vouches for: the chain's first `events` events end in `head_hash`."""
+
+    events: int
+    head_hash: str
+
+
+def check_timeline(
+    events: list[CaseEvent],
+    head_hash: str,
+    event_count: int,
+    anchor: Sequence[str] | None,
+    seals: Sequence[Seal],
+    forged: Sequence[int] = (),
+) -> TimelineCheck:
+    """The chain from genesis against its witnesses: `seals`, the checkpoints whose signatures verify (oldest first;
+    the newest must cover exactly the stored chain, since every append stores one), and `anchor`, each event's hash
+    as the case's workflow recorded it (None: out of reach). `forged`: the event counts checkpoints claim under a
+    signature that fails — never trusted, and themselves a finding. The head on the case is checked last; it is the
+    database's own word, no witness."""
+    n = len(events)
+    prev = GENESIS
+    for expected_seq, event in enumerate(events, start=1):
+        if event.seq != expected_seq or event.prev_hash != prev:
+            return TimelineCheck.broken(n, Finding.DELETED_OR_REORDERED, expected_seq)
+        if event_hash(event) != event.hash:
+            return TimelineCheck.broken(n, Finding.CHANGED, expected_seq)
+        prev = event.hash
+    if anchor is not None:
+        for seq, (event, anchored) in enumerate(zip(events, anchor, strict=False), start=1):
+            if event.hash != anchored:
+                return TimelineCheck.broken(n, Finding.REWRITTEN, seq)
+        if n < len(anchor):
+            return TimelineCheck.broken(n, Finding.TRUNCATED, n + 1)
+    newest = seals[-1] if seals else None
+    if newest is not None:
+        if n < newest.events:
+            return TimelineCheck.broken(n, Finding.TRUNCATED, n + 1)
+        if newest.events and events[newest.events - 1].hash != newest.head_hash:
+            held = [s.events for s in seals if s.events <= n and events[s.events - 1].hash == s.head_hash]
+            return TimelineCheck.broken(n, Finding.REWRITTEN, max(held, default=0) + 1)
+        if n > newest.events:
+            return TimelineCheck.broken(n, Finding.APPENDED, newest.events + 1)
+    if forged:
+        return TimelineCheck.broken(n, Finding.FORGED_CHECKPOINT, None)
+    if n > event_count:
+        return TimelineCheck.broken(n, Finding.APPENDED, event_count + 1)
+    if n < event_count or prev != (head_hash or GENESIS):
+        return TimelineCheck.broken(n, Finding.TRUNCATED, n + 1)
+    witnessed = max(newest.events if newest else 0, len(anchor) if anchor is not None else 0)
+    if newest is None and anchor is None:
+        reason = "unverified: no signed checkpoint, and Temporal's record of the case is out of reach"
+        return TimelineCheck(None, n, Finding.UNWITNESSED, None, reason)
+    if n > witnessed:
+        reason = f"unverified from event {witnessed + 1}: no signed checkpoint, not in Temporal's record of the case"
+        return TimelineCheck(None, n, Finding.UNWITNESSED, witnessed + 1, reason)
+    return TimelineCheck(True, n)

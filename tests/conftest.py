@@ -1,8 +1,11 @@
 """Session-wide fixtures: Temporal servers, the test database URL and an S3-compatible server.
 
 One event loop serves the whole session (see pyproject), so these session fixtures are shared by every test.
+Outside development the service wants its checkpoint keys: the tests' own are set for every Settings and every
+process the tests start, unless the environment names some.
 """
 
+import base64
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -24,6 +27,9 @@ from workflows.callers import DEV_CALLER_KEYS
 
 # Settings outside development need the caller keys; the tests' API, workers and subprocesses share development's.
 os.environ.setdefault("AFTERSALES_CALLER_KEYS", DEV_CALLER_KEYS)
+
+TEST_CHECKPOINT_KEYS = "test:" + base64.b64encode(b"aftersales-test-checkpoint-key-32-bytes-or-more").decode()
+os.environ.setdefault("AFTERSALES_CHECKPOINT_KEYS", TEST_CHECKPOINT_KEYS)
 
 
 @pytest_asyncio.fixture(scope="session")

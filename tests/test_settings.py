@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from models.checkpoint import DEV_CHECKPOINT_KEYS, CheckpointKeys
 from models.db import create_engine
 from settings import DEV_JWT_SECRET, Settings
 from storage.selection import s3_client_options
@@ -81,6 +82,46 @@ def test_malformed_caller_keys_refuse_to_start(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("AFTERSALES_CALLER_KEYS", keys)
     with pytest.raises(ValidationError, match="caller key"):
         Settings()
+
+
+def test_development_signs_checkpoints_with_the_documented_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AFTERSALES_CHECKPOINT_KEYS", raising=False)
+    monkeypatch.setenv("AFTERSALES_ENV", "development")
+    assert Settings().checkpoint_keyring() == CheckpointKeys.parse(DEV_CHECKPOINT_KEYS)
+
+
+@pytest.mark.parametrize("env", ["production", "test"])
+def test_outside_development_missing_checkpoint_keys_refuse_to_start(monkeypatch: pytest.MonkeyPatch, env: str) -> None:
+    monkeypatch.delenv("AFTERSALES_CHECKPOINT_KEYS", raising=False)
+    monkeypatch.setenv("AFTERSALES_ENV", env)
+    monkeypatch.setenv("AFTERSALES_JWT_SECRET", "x" * 32)
+    with pytest.raises(ValidationError, match="AFTERSALES_CHECKPOINT_KEYS is required"):
+        Settings()
+
+
+@pytest.mark.parametrize(
+    ("keys", "complaint"),
+    [
+        ("k1", "kid:base64secret"),
+        ("k 1:" + base64.b64encode(b"k" * 32).decode(), "kid:base64secret"),
+        ("k1:not base64!", "not base64"),
+        ("k1:" + base64.b64encode(b"short").decode(), "shorter than 32 bytes"),
+        ("k1:" + base64.b64encode(b"k" * 32).decode() + ",k1:" + base64.b64encode(b"j" * 32).decode(), "twice"),
+        (" , ", "no checkpoint key"),
+    ],
+)
+def test_malformed_checkpoint_keys_refuse_to_start(monkeypatch: pytest.MonkeyPatch, keys: str, complaint: str) -> None:
+    monkeypatch.setenv("AFTERSALES_CHECKPOINT_KEYS", keys)
+    with pytest.raises(ValidationError, match=complaint):
+        Settings()
+
+
+def test_checkpoint_keys_are_named_the_first_signs_and_none_is_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = base64.b64encode(b"n" * 32).decode()
+    monkeypatch.setenv("AFTERSALES_CHECKPOINT_KEYS", f"k2:{secret}, k1:{base64.b64encode(b'o' * 40).decode()}")
+    settings = Settings()
+    assert (settings.checkpoint_keyring().kids, settings.checkpoint_keyring().signing_kid) == (("k2", "k1"), "k2")
+    assert secret not in repr(settings) and secret not in str(settings.model_dump())
 
 
 def test_http_payments_without_a_url_refuse_to_start(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,7 +57,13 @@ async def app(
 ) -> AsyncIterator[FastAPI]:
     """The app with its lifespan running, and a worker with every workflow and activity on its task queue."""
     application = create_app(api_settings, temporal_client=time_skipping_env.client)
-    worker = build_worker(time_skipping_env.client, db, FakePaymentProvider(), api_settings.task_queue)
+    worker = build_worker(
+        time_skipping_env.client,
+        db,
+        FakePaymentProvider(),
+        api_settings.task_queue,
+        checkpoint_keys=api_settings.checkpoint_keyring(),
+    )
     async with worker, application.router.lifespan_context(application):
         yield application
 

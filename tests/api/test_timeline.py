@@ -1,8 +1,11 @@
 """The timeline as served, and the chain check catching a changed row, a dropped tail, and what a rewrite of the
 whole database hides but the anchor in Temporal's record of the case does not (AUDIT-01..03): changed,
-deleted, reordered, truncated, rewritten."""
+deleted, reordered, truncated, rewritten. The signed checkpoints, the other witness, are tested in
+test_signed_checkpoints.py."""
 
 import itertools
+from datetime import datetime
+from typing import Any
 
 from httpx import AsyncClient
 from sqlalchemy import delete, func, update
@@ -17,6 +20,17 @@ from tests.support.tamper import unguarded
 
 Sessions = async_sessionmaker[AsyncSession]
 CLOSED_AT_ONCE = ["case_opened", "decision_made", "fulfilment_cancelled", "refund_executed", "case_closed"]
+SIGNED_AT_CLOSE = {"events": 5, "kid": "test"}  # the newest checkpoint of a case closed at once, its time apart
+
+
+async def verified(client: AsyncClient, case_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    """`/verify`'s answer, the time of its checkpoint checked and left out."""
+    response = await client.get(f"/cases/{case_id}/verify", headers=headers)
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    if "checkpoint" in body:
+        assert datetime.fromisoformat(body["checkpoint"].pop("at")).tzinfo is not None
+    return body
 
 
 async def test_the_timeline_lists_every_event_chained_to_the_one_before(client: AsyncClient) -> None:
@@ -31,8 +45,12 @@ async def test_the_timeline_lists_every_event_chained_to_the_one_before(client: 
     assert set(items[0]) == {"seq", "type", "actor", "at", "data", "prev_hash", "hash"}
     assert items[0]["actor"] == {"role": "buyer", "id": order.buyer_id} and items[0]["prev_hash"] == GENESIS
     assert all(later["prev_hash"] == earlier["hash"] for earlier, later in itertools.pairwise(items))
-    verified = await client.get(f"/cases/{case['case_id']}/verify", headers=order.merchant)
-    assert verified.json() == {"valid": True, "events": 5, "anchored": True}
+    assert await verified(client, case["case_id"], order.merchant) == {
+        "valid": True,
+        "events": 5,
+        "anchored": True,
+        "checkpoint": SIGNED_AT_CLOSE,
+    }
 
 
 async def test_a_changed_event_breaks_the_chain_where_it_was_changed(
@@ -44,10 +62,15 @@ async def test_a_changed_event_breaks_the_chain_where_it_was_changed(
         tampered = update(CaseEvent).where(col(CaseEvent.case_id) == case_id, col(CaseEvent.seq) == 2)
         await session.exec(tampered.values(data={"outcome": "refund", "amount_cents": 1}))
 
-    verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
-
-    assert verified.status_code == 200
-    assert verified.json() == {"valid": False, "events": 5, "broken_at": 2, "reason": "changed", "anchored": True}
+    assert await verified(client, case_id, order.buyer) == {
+        "valid": False,
+        "events": 5,
+        "broken_at": 2,
+        "finding": "changed",
+        "reason": "changed",
+        "anchored": True,
+        "checkpoint": SIGNED_AT_CLOSE,
+    }
 
 
 async def test_a_dropped_last_event_shows_against_the_head_kept_on_the_case(
@@ -59,9 +82,15 @@ async def test_a_dropped_last_event_shows_against_the_head_kept_on_the_case(
         last = (await session.exec(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case_id))).one()
         await session.exec(delete(CaseEvent).where(col(CaseEvent.case_id) == case_id, col(CaseEvent.seq) == last))
 
-    verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
-
-    assert verified.json() == {"valid": False, "events": 4, "broken_at": 5, "reason": "truncated", "anchored": True}
+    assert await verified(client, case_id, order.buyer) == {
+        "valid": False,
+        "events": 4,
+        "broken_at": 5,
+        "finding": "truncated",
+        "reason": "truncated",
+        "anchored": True,
+        "checkpoint": SIGNED_AT_CLOSE,
+    }
 
 
 async def test_an_event_deleted_from_the_middle_breaks_the_chain_there(
@@ -72,14 +101,14 @@ async def test_an_event_deleted_from_the_middle_breaks_the_chain_there(
     async with unguarded(owner_sessions) as session:
         await session.exec(delete(CaseEvent).where(col(CaseEvent.case_id) == case_id, col(CaseEvent.seq) == 3))
 
-    verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
-
-    assert verified.json() == {
+    assert await verified(client, case_id, order.buyer) == {
         "valid": False,
         "events": 4,
         "broken_at": 3,
+        "finding": "deleted_or_reordered",
         "reason": "deleted or reordered",
         "anchored": True,
+        "checkpoint": SIGNED_AT_CLOSE,
     }
 
 
@@ -94,14 +123,14 @@ async def test_two_events_swapped_break_the_chain_at_the_first_of_them(
                 update(CaseEvent).where(col(CaseEvent.case_id) == case_id, col(CaseEvent.seq) == old).values(seq=new)
             )
 
-    verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
-
-    assert verified.json() == {
+    assert await verified(client, case_id, order.buyer) == {
         "valid": False,
         "events": 5,
         "broken_at": 2,
+        "finding": "deleted_or_reordered",
         "reason": "deleted or reordered",
         "anchored": True,
+        "checkpoint": SIGNED_AT_CLOSE,
     }
 
 
@@ -144,9 +173,15 @@ async def test_a_truncated_chain_with_its_head_moved_back_shows_against_the_anch
     async with unguarded(owner_sessions) as session:
         await rewrite(session, case_id, keep=2, change={})
 
-    verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
-
-    assert verified.json() == {"valid": False, "events": 2, "broken_at": 3, "reason": "truncated", "anchored": True}
+    assert await verified(client, case_id, order.buyer) == {
+        "valid": False,
+        "events": 2,
+        "broken_at": 3,
+        "finding": "truncated",
+        "reason": "truncated",
+        "anchored": True,
+        "checkpoint": SIGNED_AT_CLOSE,
+    }
 
 
 async def test_a_fully_rewritten_chain_shows_where_the_rewrite_begins(
@@ -158,12 +193,12 @@ async def test_a_fully_rewritten_chain_shows_where_the_rewrite_begins(
     async with unguarded(owner_sessions) as session:
         await rewrite(session, case_id, keep=5, change={refund_seq: {"amount_cents": 99}})
 
-    verified = await client.get(f"/cases/{case_id}/verify", headers=order.buyer)
-
-    assert verified.json() == {
+    assert await verified(client, case_id, order.buyer) == {
         "valid": False,
         "events": 5,
         "broken_at": refund_seq,
+        "finding": "rewritten",
         "reason": "rewritten",
         "anchored": True,
+        "checkpoint": SIGNED_AT_CLOSE,
     }

@@ -81,6 +81,7 @@ async def test_fifty_events_appended_at_once_make_one_contiguous_chain(appended:
     assert appended.statuses == {200: MESSAGES, 201: UPLOADS}
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert [e["prev_hash"] for e in events] == [GENESIS] + [e["hash"] for e in events[:-1]]  # no fork
+    assert appended.verified.pop("checkpoint")["events"] == len(events)
     assert appended.verified == {"valid": True, "events": len(events), "anchored": True}
     assert (appended.case.event_count, appended.case.head_hash) == (len(events), events[-1]["hash"])
 
