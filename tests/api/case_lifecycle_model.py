@@ -1,6 +1,7 @@
 """The model SM-01 holds the service to: what `rulebook.transitions` allows, and the moves the clock and the courier
 make by themselves (product.md §4: R-TIMEOUT, a buyer's silence, T-BUYER-SHIP, T-RECEIPT, T-STALL; tracking)."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from httpx import Response
@@ -41,10 +42,26 @@ class Tracked:
     verified_at: int = -1  # the timeline's length when its chain was last verified
 
 
+# What a withdrawal cannot undo (product.md §5): money moved, a parcel sent again or intercepted, the goods sent back.
+IRREVERSIBLE = frozenset(
+    {
+        "refund_executed",
+        "refund_capped",
+        "coupon_issued",
+        "coupon_capped",
+        "reshipment_created",
+        "parcel_intercepted",
+        "return_shipped",
+        "replacement_shipped",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Before:
     status: CaseStatus
     proposal_pending: bool
+    irreversible: bool = False
 
 
 class Model:
@@ -60,11 +77,12 @@ class Model:
 
     @staticmethod
     def allowed(case: Tracked, before: "Before", role: Role) -> list[Action]:
-        return transitions.allowed_actions(case.kind, before.status, role, before.proposal_pending)
+        return transitions.allowed_actions(case.kind, before.status, role, before.proposal_pending, before.irreversible)
 
     @staticmethod
-    def read(case: dict[str, object]) -> Before:
-        return Before(CaseStatus(str(case["status"])), case.get("proposal") is not None)
+    def read(case: dict[str, object], timeline: Sequence[Mapping[str, object]] = ()) -> Before:
+        done = any(event["type"] in IRREVERSIBLE for event in timeline)
+        return Before(CaseStatus(str(case["status"])), case.get("proposal") is not None, done)
 
     def answered(self, case: Tracked, before: Before, action: Action, role: Role, response: Response) -> None:
         """The service's answer to a command, against what the table says of it in the status it was sent in."""
@@ -73,7 +91,9 @@ class Model:
             assert (response.status_code, code) == (403, "forbidden"), (case.kind, action, role, response.text)
             return
         try:
-            allowed = transitions.check(case.kind, before.status, action, role, before.proposal_pending)
+            allowed = transitions.check(
+                case.kind, before.status, action, role, before.proposal_pending, before.irreversible
+            )
         except transitions.TransitionRefused as refused:
             assert response.status_code in (403, 409, 422, 429), (action, role, before, response.text)
             if response.status_code in (403, 409):

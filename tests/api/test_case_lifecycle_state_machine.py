@@ -152,7 +152,7 @@ class CaseLifecycle(RuleBasedStateMachine):
     def act(self, index: int, choice: int, anything: int, role: Role) -> None:
         """Mostly a command the table allows someone now (so cases go deep), else any command as anyone."""
         case = self.model.pick(index)
-        before = self.model.read(self.run(self._get(case)))
+        before = self.model.read(self.run(self._get(case)), self.run(self._timeline(case)))
         allowed = [(a, r) for r in ROLES for a in self.model.allowed(case, before, r) if a in ACTIONS]
         if allowed and anything:
             action, role = allowed[choice % len(allowed)]
@@ -169,7 +169,7 @@ class CaseLifecycle(RuleBasedStateMachine):
         waiting = [c for c in self.model.cases if c.status in PARCEL_SENDERS] or self.model.cases
         case = waiting[index % len(waiting)]
         action, role = PARCEL_SENDERS.get(case.status, (Action.SHIP_RETURN, Role.BUYER))
-        before = self.model.read(self.run(self._get(case)))
+        before = self.model.read(self.run(self._get(case)), self.run(self._timeline(case)))
         tracking_no = new_id("SFR")
         body = {"action": action, "carrier": "SF", "tracking_no": tracking_no}
         shipped = self.post(f"/cases/{case.case_id}/actions", body, self._as(case, role))
@@ -220,6 +220,12 @@ class CaseLifecycle(RuleBasedStateMachine):
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+    async def _timeline(self, case: Tracked) -> list[dict[str, Any]]:
+        response = await self.http.get(f"/cases/{case.case_id}/timeline", headers=AGENT)
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
 
     def _as(self, case: Tracked, role: Role) -> dict[str, str]:
         return {Role.BUYER: case.order.buyer, Role.MERCHANT: case.order.merchant, Role.AGENT: AGENT}.get(
