@@ -22,6 +22,7 @@ from tests.support.s3_server import KEY_ID, REGION, SECRET, create_bucket, s3_cl
 T_MERCHANT_SECONDS = 4
 JWT_SECRET = "e2e-secret-of-at-least-thirty-two-bytes"
 PAYMENTS_API_KEY = "e2e-payments-key"
+METRICS_TOKEN = "e2e-metrics-token"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ def service_env(
         "AFTERSALES_FULFILMENT_URL": fulfilment_url,
         "AFTERSALES_COURIER": "http",
         "AFTERSALES_COURIER_URL": courier_url,
+        "AFTERSALES_METRICS_TOKEN": METRICS_TOKEN,
         **more,
     }
 

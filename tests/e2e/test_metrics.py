@@ -5,7 +5,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.e2e.conftest import Service
+from tests.e2e.conftest import METRICS_TOKEN, Service
 from tests.e2e.test_refund_story import delivered_order, token
 from tests.support.prometheus import Samples, samples
 
@@ -30,6 +30,6 @@ async def test_a_case_opened_is_counted_by_the_api_and_by_the_worker_that_stored
 
 
 async def _scrape(http: httpx.AsyncClient, url: str) -> Samples:
-    response = await http.get(url)
+    response = await http.get(url, headers={"Authorization": f"Bearer {METRICS_TOKEN}"})  # as Prometheus scrapes
     assert response.status_code == 200, response.text
     return samples(response.text)
