@@ -14,7 +14,7 @@ PG_URL ?= $(subst postgresql://,postgresql+asyncpg://,$(PG_DSN))
 PG_OWNER_URL ?= $(subst postgres@,aftersales_owner@,$(PG_URL))
 PG_SERVICE_URL ?= $(subst postgres@,aftersales_service@,$(PG_URL))
 # mypy --strict on the application packages that exist so far
-TYPED := $(wildcard rulebook models workflows activities api storage devtools telemetry bench settings.py temporal_options.py worker.py)
+TYPED := $(wildcard rulebook models workflows activities api storage devtools telemetry bench settings.py signing_keys.py temporal_options.py worker.py)
 
 .PHONY: help venv dev prod-local test lint typecheck pytest pytest-sqlite pytest-postgres browser clean-var
 

@@ -76,7 +76,9 @@ def _helper_modules() -> list[str]:
 # Pure, deterministic modules are loaded once rather than re-imported into every workflow's sandbox (re-importing
 # the helpers cost each new case 20-30 ms of CPU); each workflow's own module is still loaded afresh for every run.
 # OpenTelemetry too, which the tracing interceptor uses inside workflows.
-RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("rulebook", "opentelemetry", *_helper_modules())
+RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
+    "rulebook", "signing_keys", "opentelemetry", *_helper_modules()
+)
 
 
 def build_worker(

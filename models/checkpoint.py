@@ -14,11 +14,9 @@ checkpoint signed with a key no longer listed is neither trusted nor called forg
 """
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,12 +25,11 @@ from enum import StrEnum
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+import signing_keys
 from models.types import UTCDateTime
 
 # The fixed key of development (like settings.DEV_JWT_SECRET): documented, so never trusted outside development.
 DEV_CHECKPOINT_KEYS = "dev:" + base64.b64encode(b"aftersales-dev-checkpoint-key-do-not-use-in-production").decode()
-KID = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
-MIN_KEY_BYTES = 32  # HMAC-SHA256: a key shorter than the hash weakens it
 DOMAIN = b"aftersales/case-checkpoint/v1\n"
 
 
@@ -79,27 +76,11 @@ class CheckpointKeys:
 
     @classmethod
     def parse(cls, value: str) -> "CheckpointKeys":
-        """`kid1:base64secret,kid0:base64secret`: names of letters, digits, `._-` (at most 32), secrets of at least
-        32 bytes, names unique."""
-        keys: list[tuple[str, bytes]] = []
-        for item in (part.strip() for part in value.split(",")):
-            if not item:
-                continue
-            kid, sep, encoded = item.partition(":")
-            if not sep or not KID.match(kid):
-                raise InvalidCheckpointKeys("each checkpoint key is `kid:base64secret`, kid of [A-Za-z0-9._-]{1,32}")
-            try:
-                secret = base64.b64decode(encoded.strip(), validate=True)
-            except binascii.Error as error:
-                raise InvalidCheckpointKeys(f"checkpoint key {kid!r} is not base64") from error
-            if len(secret) < MIN_KEY_BYTES:
-                raise InvalidCheckpointKeys(f"checkpoint key {kid!r} is shorter than {MIN_KEY_BYTES} bytes")
-            if kid in dict(keys):
-                raise InvalidCheckpointKeys(f"checkpoint key {kid!r} is listed twice")
-            keys.append((kid, secret))
-        if not keys:
-            raise InvalidCheckpointKeys("no checkpoint key")
-        return cls(tuple(keys))
+        """`kid1:base64secret,kid0:base64secret` (`signing_keys.parse`)."""
+        try:
+            return cls(signing_keys.parse(value, "checkpoint key"))
+        except signing_keys.InvalidKeys as error:
+            raise InvalidCheckpointKeys(str(error)) from None
 
     @classmethod
     def development(cls) -> "CheckpointKeys":

@@ -15,7 +15,6 @@ a refusal writes nothing to the history and replay never runs it.
 """
 
 import base64
-import binascii
 import dataclasses
 import hashlib
 import hmac
@@ -35,6 +34,7 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
 )
 
+import signing_keys
 from rulebook.enums import Role
 
 HEADER = "aftersales-caller"
@@ -57,19 +57,8 @@ class CallerKeys:
 
     @classmethod
     def parse(cls, text: str) -> "CallerKeys":
-        secrets: dict[str, bytes] = {}
-        for item in (part.strip() for part in text.split(",")):
-            kid, sep, encoded = (piece.strip() for piece in item.partition(":"))
-            if not sep or not kid or kid in secrets:
-                raise ValueError("caller keys are `kid:base64secret,…` with distinct, non-empty kids")
-            try:
-                secret = base64.b64decode(encoded, validate=True)
-            except binascii.Error:
-                raise ValueError(f"caller key {kid!r} is not base64") from None
-            if len(secret) < 32:
-                raise ValueError(f"caller key {kid!r} is shorter than 32 bytes")
-            secrets[kid] = secret
-        return cls(signing=next(iter(secrets)), secrets=secrets)
+        keys = signing_keys.parse(text, "caller key")
+        return cls(signing=keys[0][0], secrets=dict(keys))
 
     @classmethod
     def development(cls) -> "CallerKeys":
