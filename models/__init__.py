@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from models.case import Case
+from models.decision_packet import DecisionPacketRow
 from models.evidence import Evidence
 from models.idempotency import IdempotencyRecord
 from models.inventory import StockLevel
@@ -19,6 +20,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "Case",
     "CaseEvent",
+    "DecisionPacketRow",
     "Evidence",
     "IdempotencyRecord",
     "LedgerEntry",

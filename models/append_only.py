@@ -34,3 +34,33 @@ def create_guard(dialect: str) -> list[str]:
 
 def drop_guard(dialect: str) -> list[str]:
     return _POSTGRES_DROP if dialect == "postgresql" else _SQLITE_DROP
+
+
+# --- other write-once tables: the same guard under the table's own names ------------------------------------------
+
+PACKETS_TABLE = "decision_packets"
+
+
+def create_guard_on(table: str, dialect: str) -> list[str]:
+    """The guard of `table` (append-only, as `case_events`): triggers named after it."""
+    message = f"{table} is append-only"
+    if dialect == "postgresql":
+        return [
+            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$",
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
+        ]
+    return [
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END",
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END",
+    ]
+
+
+def drop_guard_on(table: str, dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+            f"DROP FUNCTION IF EXISTS {table}_append_only()",
+        ]
+    return [f"DROP TRIGGER IF EXISTS {table}_no_update", f"DROP TRIGGER IF EXISTS {table}_no_delete"]

@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 from rulebook import commands, returns, transitions
 from rulebook.decisions import Decision
 from rulebook.enums import Action, CaseStatus, Outcome, ShipmentDirection, ShipmentState, ShipmentStep
-from workflows.decisions import DecisionFlow
+from workflows.decisions import Basis, DecisionFlow
 from workflows.evidence_requests import EvidenceAsks
 from workflows.exceptions import ExceptionDesk
 from workflows.messages import ActionRequest
@@ -155,4 +155,4 @@ class PartyCommands:
             shipment_step=ShipmentStep.INTERCEPT_PARCEL,
         )
         asked = steps.event("intercept_requested", request.role, request.actor_id, {"note": request.note})
-        await self._decisions.apply(decision, request.role, [asked], request.actor_id)
+        await self._decisions.apply(decision, request.role, [asked], request.actor_id, basis=Basis(facts))
