@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rulebook import decide
+from rulebook.deadlines import DeadlinePolicy
 from rulebook.decisions import Decision
-from rulebook.facts import CaseFacts
+from rulebook.facts import CaseFacts, Thresholds
+from rulebook.timers import Timers
 
 FORMAT = 1
 PACKAGE = "aftersales"
@@ -181,6 +183,18 @@ def _expect(data: Any, kind: type, tp: Any) -> None:
 # --- a packet ------------------------------------------------------------------------------------------------------
 
 
+def settings(timers: Timers, thresholds: Thresholds, deadlines: DeadlinePolicy | None) -> dict[str, Any]:
+    """The settings the rules read, as a case fixed them when it opened (also on its `case_opened` event)."""
+    return {"timers": to_json(timers), "thresholds": to_json(thresholds), "deadlines": to_json(deadlines)}
+
+
+def settings_of(fixed: Mapping[str, Any]) -> tuple[Timers, Thresholds, DeadlinePolicy]:
+    """`settings`' form read back; a policy not recorded is the default."""
+    deadlines = fixed.get("deadlines")
+    policy = from_json(DeadlinePolicy, deadlines) if deadlines is not None else DeadlinePolicy()
+    return from_json(Timers, fixed["timers"]), from_json(Thresholds, fixed["thresholds"]), policy
+
+
 def build(
     *,
     case_id: str,
@@ -190,7 +204,7 @@ def build(
     actor_id: str,
     at: datetime,
     entry_point: str | None,
-    deadlines: Any = None,
+    deadlines: DeadlinePolicy | None = None,
     event_type: str = "decision_made",
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -205,11 +219,7 @@ def build(
         "event": event_type,
         "at": at.isoformat(),
         "rulebook": dict(RULEBOOK),
-        "settings": {
-            "timers": to_json(facts.timers),
-            "thresholds": to_json(facts.thresholds),
-            "deadlines": to_json(deadlines),
-        },
+        "settings": settings(facts.timers, facts.thresholds, deadlines),
         "facts": to_json(facts),
         "decided_by": RULES if by_rules else PERSON,
         "entry_point": entry_point if by_rules else RECOMMEND,

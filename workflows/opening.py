@@ -51,6 +51,8 @@ class Opening:
             "urgent": urgency.urgent,
             "urgent_rules": list(urgency.rules),
             "offer_first": list(urgency.resolutions),
+            # the settings the rules read, fixed for the case now (GET /cases/{id}/facts previews with them)
+            "settings": packets.settings(case.timers, case.thresholds, case.deadlines),
         }
         opener = (Role.BUYER, case.buyer_id)
         alert: list[EventDraft] = []
