@@ -77,6 +77,11 @@ class DecisionFlow:
             return None  # no decision of the platform's comes without its facts
         return await steps.person_packet(decision, by, actor_id, facts=basis.facts if basis else None)
 
+    async def person_basis(self) -> Basis | None:
+        """A person's decision's facts, loaded once at the decision, before the caller drafts its events."""
+        facts = await self._steps.person_facts()
+        return Basis(facts) if facts is not None else None
+
     async def apply(
         self,
         decision: Decision,

@@ -142,11 +142,17 @@ class CaseSteps:
     ) -> str | None:
         """The packet of a person's decision, with what the rules recommended on the facts as they stand (loaded
         here, once, unless given). None on the replay of a case that decided before packets existed."""
+        facts = facts or await self.person_facts()
         if facts is None:
-            if not workflow.patched(PACKETS_PATCH):
-                return None
-            facts = await self.facts()
+            return None
         return self._packet(facts, decision, role, actor_id, None, event_type, extra or {})
+
+    async def person_facts(self) -> CaseFacts | None:
+        """The facts a person's decision is made on, loaded at the decision, before its events are drafted (so they
+        keep one instant); None on the replay of a case that decided before packets existed."""
+        if not workflow.patched(PACKETS_PATCH):
+            return None
+        return await self.facts()
 
     def _packet(
         self,
