@@ -26,10 +26,12 @@ from activities.notices import notices_for
 from models.case import Case
 from models.checkpoint import CheckpointKeys
 from models.db import transaction
+from models.decision_packet import DecisionPacketRow
 from models.evidence import Evidence
 from models.notification import Notification
 from models.order import Order, Shipment
 from models.timeline import GENESIS, CaseEvent, canonical, chain_hash
+from rulebook import packets
 from rulebook.enums import CaseKind, CaseStatus, EvidenceKind, Party, Role, ShipmentDirection
 from workflows.divergence import TIMELINE_DIVERGED, DivergenceNote, DivergenceRecorded
 from workflows.messages import PLATFORM_ID, CaseShipment, EventDraft, StepRecord
@@ -81,6 +83,7 @@ class CaseRecorder:
                 seal(session, case, self._keys)
             for shipment in step.shipments:
                 await _register(session, case, shipment)
+            await _store_packets(session, case, step, appended)
             p = step.projection
             case.status, case.awaiting, case.deadline = p.status, p.awaiting, p.deadline
             case.decision, case.proposal, case.updated_at = p.decision, p.proposal, p.updated_at
@@ -182,6 +185,32 @@ async def _register(session: AsyncSession, case: Case, parcel: CaseShipment) -> 
             tracking_no=parcel.tracking_no,
         )
     )
+
+
+async def _store_packets(session: AsyncSession, case: Case, step: StepRecord, appended: Sequence[CaseEvent]) -> None:
+    """The decision packets of the step's newly appended events, write-once beside them (rulebook/packets.py): each
+    under the SHA-256 its event names, which must be the hash of its canonical bytes."""
+    if not step.packets:
+        return
+    carried = {packet.sha256: packet for packet in step.packets}
+    for event in appended:
+        sha = event.data.get("packet_sha256")
+        packet = carried.get(sha) if isinstance(sha, str) else None
+        if packet is None:
+            continue
+        body = packets.canonical(packet.body)
+        if packets.sha256(packet.body) != sha:
+            raise ApplicationError(f"packet of event {event.seq} is not {sha}", type="bad_packet", non_retryable=True)
+        if await session.get(DecisionPacketRow, (case.case_id, sha)) is None:
+            row = DecisionPacketRow(
+                case_id=case.case_id,
+                sha256=sha,
+                seq=event.seq,
+                event_type=event.type,
+                made_at=event.at,
+                body=body.decode("utf-8"),
+            )
+            session.add(row)
 
 
 def append(session: AsyncSession, case: Case, seq: int, draft: EventDraft) -> CaseEvent:

@@ -19,6 +19,7 @@ from api.observability import observe
 from api.routes import (
     agent,
     cases,
+    decisions,
     evidence,
     facts,
     health,
@@ -103,6 +104,7 @@ def create_app(
         cases,
         evidence,
         timeline,
+        decisions,
         facts,
         resolutions,
         notifications,

@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from models.case import Case
 from models.checkpoint import CaseCheckpoint
+from models.decision_packet import DecisionPacketRow
 from models.evidence import Evidence
 from models.idempotency import IdempotencyRecord
 from models.inventory import StockLevel
@@ -21,6 +22,7 @@ __all__ = [
     "Case",
     "CaseCheckpoint",
     "CaseEvent",
+    "DecisionPacketRow",
     "Evidence",
     "IdempotencyRecord",
     "LedgerEntry",

@@ -8,7 +8,8 @@ the chain, the head kept on the case and the checkpoints (signed with a key no d
 
 GUARDED_TABLE = "case_events"
 CHECKPOINTS_TABLE = "case_checkpoints"
-GUARDED_TABLES = (GUARDED_TABLE, CHECKPOINTS_TABLE)
+PACKETS_TABLE = "decision_packets"
+GUARDED_TABLES = (GUARDED_TABLE, CHECKPOINTS_TABLE, PACKETS_TABLE)
 
 
 def _message(table: str) -> str:

@@ -17,6 +17,7 @@ def service_grants(role: str) -> list[str]:
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON case_events FROM {role}",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON case_checkpoints FROM {role}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON decision_packets FROM {role}",
         f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {role}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
     ]

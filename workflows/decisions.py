@@ -18,6 +18,7 @@ from temporalio import workflow
 from rulebook import returns, transitions
 from rulebook.decisions import Decision
 from rulebook.enums import CaseKind, CaseStatus, Outcome, Resolution, Role, ShipmentStep
+from rulebook.facts import CaseFacts
 from workflows.messages import PLATFORM_ID, EventDraft
 from workflows.money import MONEY_KINDS, MoneyFlow
 from workflows.remedies import RemedyFlows
@@ -44,6 +45,15 @@ def standing(decision: Decision, by: Role) -> dict[str, object]:
     }
 
 
+@dataclasses.dataclass(frozen=True)
+class Basis:
+    """What a decision was made on, for its packet: the facts, and the rule book's entry point a platform's decision
+    was asked through (`rulebook.packets.ON_OPEN`, `ON_MERCHANT_TIMEOUT`); None for a person's decision."""
+
+    facts: CaseFacts
+    entry_point: str | None = None
+
+
 class DecisionFlow:
     def __init__(self, steps: CaseSteps, money: MoneyFlow, remedies: RemedyFlows, goods: GoodsJourney) -> None:
         self._steps = steps
@@ -51,14 +61,40 @@ class DecisionFlow:
         self._remedies = remedies
         self._goods = goods
 
-    def made(self, decision: Decision, by: Role, actor_id: str) -> EventDraft:
-        return self._steps.event("decision_made", by, actor_id, {**dataclasses.asdict(decision), "by": by})
+    def made(self, decision: Decision, by: Role, actor_id: str, packet_sha256: str | None = None) -> EventDraft:
+        data: dict[str, object] = {**dataclasses.asdict(decision), "by": by}
+        if packet_sha256 is not None:
+            data["packet_sha256"] = packet_sha256
+        return self._steps.event("decision_made", by, actor_id, data)
+
+    async def packet(self, decision: Decision, by: Role, actor_id: str, basis: Basis | None) -> str | None:
+        """The decision's packet (its SHA-256): a platform's from the facts it was made on; a person's with the facts
+        loaded once, at the decision (`steps.PACKETS_PATCH`), unless the caller has them."""
+        steps = self._steps
+        if basis is not None and basis.entry_point is not None:
+            return steps.rules_packet(basis.facts, decision, basis.entry_point)
+        if by == Role.SYSTEM:
+            return None  # no decision of the platform's comes without its facts
+        return await steps.person_packet(decision, by, actor_id, facts=basis.facts if basis else None)
+
+    async def person_basis(self) -> Basis | None:
+        """A person's decision's facts, loaded once at the decision, before the caller drafts its events."""
+        facts = await self._steps.person_facts()
+        return Basis(facts) if facts is not None else None
 
     async def apply(
-        self, decision: Decision, by: Role, before: list[EventDraft] | None = None, actor_id: str = PLATFORM_ID
+        self,
+        decision: Decision,
+        by: Role,
+        before: list[EventDraft] | None = None,
+        actor_id: str = PLATFORM_ID,
+        basis: Basis | None = None,
     ) -> None:
+        """`basis`: the facts the platform's rules decided on (and through which entry point), or the facts a
+        person's decision was made on when the caller has them already."""
         steps, patched = self._steps, workflow.patched
-        events = [*(before or []), self.made(decision, by, actor_id)]
+        packet_sha256 = await self.packet(decision, by, actor_id, basis)
+        events = [*(before or []), self.made(decision, by, actor_id, packet_sha256)]
         if decision.outcome == Outcome.TO_AGENT:
             steps.wait_on(CaseStatus.IN_ARBITRATION, steps.case.timers.agent)
             await steps.record(*events)

@@ -93,6 +93,10 @@ class ExceptionDesk:
         decision, role, actor_id = chosen.decision, request.role, request.actor_id
         proof = {"note": request.note, "evidence_ids": list(request.evidence_ids)}
         made = {**dataclasses.asdict(decision), "by": role, "resolution": chosen.resolution}
+        extra = {"resolution": chosen.resolution, **proof}
+        packet_sha256 = await steps.person_packet(decision, role, actor_id, extra=extra)
+        if packet_sha256 is not None:
+            made["packet_sha256"] = packet_sha256
         events = [
             steps.event("resolution_chosen", role, actor_id, {"resolution": chosen.resolution, **proof}),
             steps.event("decision_made", role, actor_id, made),

@@ -204,6 +204,14 @@ class Projection:
 
 
 @dataclass(frozen=True)
+class DecisionPacket:
+    """A decision's packet (rulebook/packets.py) and its SHA-256, which the decision's event carries."""
+
+    sha256: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class StepRecord:
     """Events to append (numbered from `first_seq`) and the case's state after them, stored in one transaction."""
 
@@ -212,6 +220,7 @@ class StepRecord:
     events: tuple[EventDraft, ...]
     projection: Projection
     shipments: tuple[CaseShipment, ...] = ()
+    packets: tuple[DecisionPacket, ...] = ()  # the packets of the step's decisions, stored write-once beside them
 
 
 @dataclass(frozen=True)

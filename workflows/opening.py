@@ -5,11 +5,11 @@ needs put to the buyer, and a decision at once where the rule book makes one (an
 
 from temporalio import workflow
 
-from rulebook import commands, decide, evidence_needs, exceptions
+from rulebook import commands, decide, evidence_needs, exceptions, packets
 from rulebook.enums import CaseKind, CaseStatus, Role
 from rulebook.facts import CaseFacts
 from workflows import system_evidence
-from workflows.decisions import DecisionFlow
+from workflows.decisions import Basis, DecisionFlow
 from workflows.evidence_requests import rule_request
 from workflows.exceptions import ExceptionDesk
 from workflows.messages import PLATFORM_ID, EventDraft
@@ -51,6 +51,8 @@ class Opening:
             "urgent": urgency.urgent,
             "urgent_rules": list(urgency.rules),
             "offer_first": list(urgency.resolutions),
+            # the settings the rules read, fixed for the case now (GET /cases/{id}/facts previews with them)
+            "settings": packets.settings(case.timers, case.thresholds, case.deadlines),
         }
         opener = (Role.BUYER, case.buyer_id)
         alert: list[EventDraft] = []
@@ -69,13 +71,15 @@ class Opening:
         if decision is None:
             await steps.record(opened, *alert)
         else:
-            await self._decisions.apply(decision, by=Role.SYSTEM, before=[opened])
+            basis = Basis(facts, packets.ON_OPEN)
+            await self._decisions.apply(decision, by=Role.SYSTEM, before=[opened], basis=basis)
 
     async def decide_at_once(self) -> None:
         """The rules that need no merchant (R-SMALL) often need the buyer's photos, which come after opening."""
-        decision = decide.on_open(await self._steps.facts())
+        facts = await self._steps.facts()
+        decision = decide.on_open(facts)
         if decision is not None:
-            await self._decisions.apply(decision, by=Role.SYSTEM)
+            await self._decisions.apply(decision, by=Role.SYSTEM, basis=Basis(facts, packets.ON_OPEN))
 
     def _rule_requests(self, facts: CaseFacts) -> list[EventDraft]:
         """The rule book's needs put to the buyer as requests for evidence (rulebook/evidence_needs.py)."""

@@ -60,6 +60,10 @@ class OverrideDesk:
         previous = dict(steps.at.decision or {})
         decision = overriding.ruling(ruling.outcome, ruling.amount_cents, steps.case.amount_cents, ruling.rationale)
         data = {**dataclasses.asdict(decision), "by": Role.AGENT, "previous": previous}
+        extra = {"previous": previous}
+        packet_sha256 = await steps.person_packet(decision, Role.AGENT, ruling.agent_id, "decision_overridden", extra)
+        if packet_sha256 is not None:
+            data["packet_sha256"] = packet_sha256
         events = [steps.event("decision_overridden", Role.AGENT, ruling.agent_id, data)]
         if workflow.patched(SETTLES_PATCH):
             carried_out = await self._settle(decision.outcome, decision.amount_cents, events)

@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 from rulebook import commands, returns, transitions
 from rulebook.decisions import Decision
 from rulebook.enums import Action, CaseStatus, Outcome, ShipmentDirection, ShipmentState, ShipmentStep
-from workflows.decisions import DecisionFlow
+from workflows.decisions import Basis, DecisionFlow
 from workflows.evidence_requests import EvidenceAsks
 from workflows.exceptions import ExceptionDesk
 from workflows.messages import ActionRequest
@@ -87,10 +87,11 @@ class PartyCommands:
         elif action == Action.REQUEST_EVIDENCE:
             await self._asks.request(request)
         elif action == Action.APPROVE:
+            basis = await self._decisions.person_basis()
             approved = steps.event("merchant_approved", *actor, {"return_address": request.return_address})
             self._goods.goods.return_address = request.return_address
             grant = returns.approval(steps.case.kind, steps.case.amount_cents, self._money.refundable)
-            await self._decisions.apply(grant, request.role, [approved], request.actor_id)
+            await self._decisions.apply(grant, request.role, [approved], request.actor_id, basis)
         elif action == Action.REJECT:
             steps.wait_on(CaseStatus.AWAITING_BUYER, steps.case.timers.buyer_reply)
             data = {
@@ -118,7 +119,8 @@ class PartyCommands:
             outcome = request.outcome or Outcome.REJECT
             refundable = self._money.refundable
             ruling = commands.agent_ruling(outcome, request.amount_cents, request.rationale or "", refundable)
-            await self._decisions.apply(ruling, request.role, actor_id=request.actor_id)
+            basis = await self._decisions.person_basis()
+            await self._decisions.apply(ruling, request.role, actor_id=request.actor_id, basis=basis)
         elif action in returns.GOODS_ACTIONS:
             await self._goods.act(request)
         elif action == Action.RESOLVE:
@@ -130,6 +132,7 @@ class PartyCommands:
 
     async def _accept_proposal(self, request: ActionRequest) -> None:
         steps = self._steps
+        basis = await self._decisions.person_basis()
         proposal = steps.at.proposal or {}
         steps.at.proposal = None
         accepted = steps.event("proposal_accepted", request.role, request.actor_id, {"message": request.message})
@@ -137,7 +140,7 @@ class PartyCommands:
         decision = commands.accepted_proposal(
             Outcome(str(proposal["outcome"])), int(str(amount)) if amount is not None else None, self._money.refundable
         )
-        await self._decisions.apply(decision, request.role, [accepted], request.actor_id)
+        await self._decisions.apply(decision, request.role, [accepted], request.actor_id, basis)
 
     async def _merchant_intercepts(self, request: ActionRequest) -> None:
         """The merchant's `intercept` (refund_only, the parcel shipped and not delivered)."""
@@ -155,4 +158,4 @@ class PartyCommands:
             shipment_step=ShipmentStep.INTERCEPT_PARCEL,
         )
         asked = steps.event("intercept_requested", request.role, request.actor_id, {"note": request.note})
-        await self._decisions.apply(decision, request.role, [asked], request.actor_id)
+        await self._decisions.apply(decision, request.role, [asked], request.actor_id, basis=Basis(facts))

@@ -16,13 +16,22 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from rulebook import deadlines, transitions
+from rulebook import deadlines, packets, transitions
+from rulebook.decisions import Decision
 from rulebook.enums import CaseKind, CaseStatus, Role
 from rulebook.facts import CaseFacts
 from workflows import continuation, system_evidence, visibility
 from workflows import search_attributes as sa
 from workflows.divergence import TIMELINE_DIVERGED, DivergenceNote
-from workflows.messages import PLATFORM_ID, CaseInput, CaseShipment, EventDraft, Projection, StepRecord
+from workflows.messages import (
+    PLATFORM_ID,
+    CaseInput,
+    CaseShipment,
+    DecisionPacket,
+    EventDraft,
+    Projection,
+    StepRecord,
+)
 from workflows.order_lock_messages import CaseLockRelease
 from workflows.remedy_messages import RemedyCall, RemedyReceipt
 from workflows.state import CaseState, Position
@@ -39,6 +48,10 @@ REMEDY_HEARTBEAT_TIMEOUT = timedelta(seconds=5)  # a worker that dies mid-remedy
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 DURABLE_STEPS_PATCH = "steps-recorded-durably"  # before it, a step was stored by a local activity
 LOCK_RELEASE_PATCH = "oversold-lock-lifts-on-close"  # before it, only the merchant's remedy unlocked the order
+# Before it, a person's decision (an approval, an accepted proposal, an agent's ruling or override, a `resolve`)
+# loaded no facts and its event named no decision packet; the platform's own decisions need no patch (the facts
+# are in hand, and a packet is data of the event).
+PACKETS_PATCH = "decision-packets"
 
 
 class CaseSteps:
@@ -46,6 +59,7 @@ class CaseSteps:
         self.case = case
         self._state = state
         self.continue_due = False  # the history is long: the main loop hands the case on to a new run
+        self._packets: dict[str, DecisionPacket] = {}  # drafted with their events, stored with them
 
     @property
     def at(self) -> Position:
@@ -96,7 +110,8 @@ class CaseSteps:
             events = await self._release_order_lock(events)
         events = system_evidence.attached(self.case.case_id, events)
         chain = self._state.chain
-        step = StepRecord(self.case.case_id, chain.seq + 1, tuple(events), self._projection(), shipments)
+        carried = self._carried_packets(events)
+        step = StepRecord(self.case.case_id, chain.seq + 1, tuple(events), self._projection(), shipments, carried)
         try:
             hashes = await self._store(step, visibility.step_summary(events))
         except ActivityError as failed:
@@ -108,6 +123,67 @@ class CaseSteps:
         chain.seq += len(events)
         self.publish(events)
         self.history_due()
+
+    # --- decision packets (rulebook/packets.py) ---------------------------------------------------------------
+
+    def rules_packet(self, facts: CaseFacts, decision: Decision, entry_point: str) -> str:
+        """The packet of a decision the rule book made on `facts` through `entry_point`; answers its SHA-256, which
+        the decision's event carries. The packet is stored with that event."""
+        return self._packet(facts, decision, Role.SYSTEM, PLATFORM_ID, entry_point, "decision_made", {})
+
+    async def person_packet(
+        self,
+        decision: Decision,
+        role: str,
+        actor_id: str,
+        event_type: str = "decision_made",
+        extra: Mapping[str, object] | None = None,
+        facts: CaseFacts | None = None,
+    ) -> str | None:
+        """The packet of a person's decision, with what the rules recommended on the facts as they stand (loaded
+        here, once, unless given). None on the replay of a case that decided before packets existed."""
+        facts = facts or await self.person_facts()
+        if facts is None:
+            return None
+        return self._packet(facts, decision, role, actor_id, None, event_type, extra or {})
+
+    async def person_facts(self) -> CaseFacts | None:
+        """The facts a person's decision is made on, loaded at the decision, before its events are drafted (so they
+        keep one instant); None on the replay of a case that decided before packets existed."""
+        if not workflow.patched(PACKETS_PATCH):
+            return None
+        return await self.facts()
+
+    def _packet(
+        self,
+        facts: CaseFacts,
+        decision: Decision,
+        role: str,
+        actor_id: str,
+        entry_point: str | None,
+        event_type: str,
+        extra: Mapping[str, object],
+    ) -> str:
+        body = packets.build(
+            case_id=self.case.case_id,
+            facts=facts,
+            decision=decision,
+            role=role,
+            actor_id=actor_id,
+            at=workflow.now(),
+            entry_point=entry_point,
+            deadlines=self.case.deadlines,
+            event_type=event_type,
+            extra=extra,
+        )
+        sha = packets.sha256(body)
+        self._packets[sha] = DecisionPacket(sha, body)
+        return sha
+
+    def _carried_packets(self, events: tuple[EventDraft, ...]) -> tuple[DecisionPacket, ...]:
+        """The drafted packets the step's events name: they are stored in the step's transaction."""
+        named = [str(e.data["packet_sha256"]) for e in events if e.data.get("packet_sha256")]
+        return tuple(self._packets.pop(sha) for sha in named if sha in self._packets)
 
     async def _release_order_lock(self, events: tuple[EventDraft, ...]) -> tuple[EventDraft, ...]:
         """An oversold case closing by any path lifts its order's lock (or cancels an order refunded in full); what

@@ -13,9 +13,9 @@ conductor's main loop sleeps until `GoodsJourney.wake_at` and then asks `Waits.r
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from rulebook import commands, deadlines, decide, returns, transitions
+from rulebook import commands, deadlines, decide, packets, returns, transitions
 from rulebook.enums import CaseStatus, Role
-from workflows.decisions import DecisionFlow
+from workflows.decisions import Basis, DecisionFlow
 from workflows.evidence_requests import EvidenceAsks
 from workflows.messages import ActionRequest, EventDraft
 from workflows.returns import GoodsJourney
@@ -35,7 +35,8 @@ class Waits:
         if status == CaseStatus.AWAITING_MERCHANT:
             passed = self.passed()
             facts = await steps.facts()
-            await self._decisions.apply(decide.on_merchant_timeout(facts), by=Role.SYSTEM, before=[passed])
+            decision, basis = decide.on_merchant_timeout(facts), Basis(facts, packets.ON_MERCHANT_TIMEOUT)
+            await self._decisions.apply(decision, by=Role.SYSTEM, before=[passed], basis=basis)
         elif status == CaseStatus.AWAITING_BUYER:
             passed = self.passed()
             next_status = commands.after_buyer_silence(steps.at.proposal is not None or self._asks.waiting())

@@ -1,7 +1,9 @@
 """A case's facts for the merchant and the agent, with what the rule book says about them now.
 
 The facts are gathered by the very code the workflow's activity runs (`FactsActivities.load_case_facts`), with
-the timers and thresholds of the current settings, so the agent starts from the findings the rules would make.
+the case's own timers, thresholds and deadline policy (fixed when it opened, on its `case_opened` event; today's
+settings only for a case opened before they were recorded there), so the agent starts from the findings the rules
+would make on this case.
 """
 
 import dataclasses
@@ -26,10 +28,14 @@ from api.schemas.facts import (
 from models.case import Case
 from models.order import Order, Shipment
 from models.timeline import CaseEvent
+from rulebook import packets
 from rulebook.decide import recommend
 from rulebook.enums import Role
 from rulebook.facts import CaseFacts
 from rulebook.rules.shipment import stalled_event
+from settings import Settings
+from workflows import starting
+from workflows.messages import CaseInput
 
 router = APIRouter(prefix="/cases/{case_id}", tags=["facts"])
 
@@ -40,8 +46,9 @@ async def get_facts(
 ) -> CaseFactsPublic:
     """The order with its listing snapshot, tracking (the event it stalled on marked), the buyer's messages,
     the evidence, and the rule book's recommendation on these facts."""
+    opened_with = await own_settings(session, case, settings)
     await release_connection(session)  # the loader takes a connection of its own: one at a time, or a full pool waits
-    facts = await FactsActivities(sessions).load_case_facts(case_input(case, settings))
+    facts = await FactsActivities(sessions).load_case_facts(opened_with)
     decision = recommend(facts)
     return CaseFactsPublic(
         case_id=case.case_id,
@@ -70,6 +77,17 @@ async def get_facts(
             urgent=decision.urgent,
         ),
     )
+
+
+async def own_settings(session: AsyncSession, case: Case, settings: Settings) -> CaseInput:
+    """The case's input with the settings it opened with (its `case_opened` event); today's where it has none."""
+    first = select(CaseEvent).where(CaseEvent.case_id == case.case_id, CaseEvent.type == "case_opened")
+    opened = (await session.exec(first.order_by(col(CaseEvent.seq)).limit(1))).first()
+    fixed = opened.data.get("settings") if opened is not None else None
+    if not isinstance(fixed, dict):
+        return case_input(case, settings)
+    timers, thresholds, deadlines = packets.settings_of(fixed)
+    return starting.case_input(case, timers, thresholds, deadlines, settings.history_events_limit)
 
 
 def _tracking(facts: CaseFacts) -> list[TrackingEventPublic]:

@@ -185,6 +185,7 @@ ROWS: dict[str, Row] = {
     ),
     "GET /cases/{case_id}/timeline": Row(lambda o, p: Call("GET", f"/cases/{o.case_id}/timeline")),
     "GET /cases/{case_id}/verify": Row(lambda o, p: Call("GET", f"/cases/{o.case_id}/verify")),
+    "GET /cases/{case_id}/decisions": Row(lambda o, p: Call("GET", f"/cases/{o.case_id}/decisions")),
     "GET /cases/{case_id}/facts": Row(lambda o, p: Call("GET", f"/cases/{o.case_id}/facts")),
     "GET /cases/{case_id}/resolutions": Row(lambda o, p: Call("GET", f"/cases/{o.exception_case_id}/resolutions")),
     "GET /notifications": Row(lambda o, p: Call("GET", "/notifications")),

@@ -286,6 +286,8 @@ SCENARIOS: dict[str, tuple[bool, Scenario | None]] = {
     "exchange_stock_checked": (True, exchange_stock_checked),
     "return_refund_failed_then_ruled": (True, return_refund_failed_then_ruled),
     "diverged_on_its_closing_step": (True, diverged_on_its_closing_step),
+    # the platform's R-TIMEOUT packet, then an agent's ruling with its packet (`decision-packets`: the facts loaded)
+    "ruled_with_decision_packets": (True, timed_out_then_decided),
 }
 DEADLINES = {"extended_in_a_pause": two_paused_days}  # the others open with no paused days
 KINDS = {  # else refund_only
