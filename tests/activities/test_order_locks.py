@@ -10,6 +10,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import closing
 from activities.order_locks import OrderLocks
+from models.checkpoint import CheckpointKeys
 from models.db import transaction
 from models.ledger import LedgerEntry, LedgerKind, LedgerStatus
 from models.order import Order
@@ -113,7 +114,7 @@ async def test_a_case_closed_from_outside_lifts_the_lock_too(sessions: Sessions)
     case_id, order_id = await locked_order(sessions)
     draft = EventDraft("case_cancelled", Role.AGENT, PLATFORM_ID, datetime.now(UTC), {"via": "cancel_request"})
 
-    status, closed = await closing.close(sessions, case_id, draft)
+    status, closed = await closing.close(sessions, CheckpointKeys.development(), case_id, draft)
     assert status == "cancelled"
 
     assert closed and (await stored(sessions, order_id)).unlocked_by == "case_closed"
