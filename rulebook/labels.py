@@ -126,6 +126,39 @@ OUTCOME_EN: dict[str, str] = {
 }
 
 
+KIND_EN: dict[str, str] = {
+    CaseKind.REFUND_ONLY: "refund-only",
+    CaseKind.RETURN_REFUND: "return-and-refund",
+    CaseKind.EXCHANGE: "exchange",
+    CaseKind.NOT_RECEIVED: "not-received",
+    CaseKind.LOGISTICS_STALLED: "stalled-delivery",
+    CaseKind.MISSED_SHIPMENT: "missed-shipment",
+    CaseKind.OVERSOLD: "oversold",
+}
+
+STATUS_EN: dict[str, str] = {
+    CaseStatus.AWAITING_MERCHANT: "awaiting the merchant",
+    CaseStatus.AWAITING_BUYER: "awaiting the buyer",
+    CaseStatus.AWAITING_RETURN_SHIPMENT: "awaiting the buyer's return shipment",
+    CaseStatus.RETURN_IN_TRANSIT: "with the goods on their way back",
+    CaseStatus.AWAITING_RECEIPT: "awaiting the merchant's receipt of the goods",
+    CaseStatus.AWAITING_REPLACEMENT: "awaiting the merchant's replacement",
+    CaseStatus.REPLACEMENT_IN_TRANSIT: "with the replacement on its way",
+    CaseStatus.IN_ARBITRATION: "with platform support",
+    CaseStatus.RESOLVED: "resolved",
+    CaseStatus.REJECTED: "rejected",
+    CaseStatus.WITHDRAWN: "withdrawn",
+    CaseStatus.CANCELLED: "cancelled",
+}
+
+A_ROLE_EN: dict[str, str] = {
+    Role.BUYER: "a buyer",
+    Role.MERCHANT: "a merchant",
+    Role.AGENT: "an agent",
+    Role.SYSTEM: "the platform",
+}
+
+
 def plain_en(code: object) -> str:
     """An internal code as English words ('urge_courier_coupon' → 'urge courier coupon')."""
     return str(code).replace("_", " ")
