@@ -18,6 +18,7 @@ from rulebook.labels import (
     word,
     yuan,
 )
+from workflows.ending import UI_CANCELLED
 
 Text = tuple[str, str]  # Chinese, English
 Template = Callable[[dict[str, Any]], Text | None]
@@ -254,8 +255,9 @@ def shipped(zh: str, en: str) -> Template:
 
 
 def cancelled(d: dict[str, Any]) -> Text:
-    why_zh = f",原因:{clip(d['reason'])}" if d.get("reason") else ""
-    why_en = f": {clip(d['reason'])}" if d.get("reason") else ""
+    said = d.get("reason") if d.get("reason") != UI_CANCELLED else None  # the UI's own words: no reason given
+    why_zh = f",原因:{clip(said)}" if said else ""
+    why_en = f": {clip(said)}" if said else ""
     return (
         f"平台已取消本次售后{why_zh}。订单可重新发起申请。",
         f"The platform cancelled this case{why_en}. You may open a new request.",
