@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     database_max_overflow: NonNegativeInt = 20
     database_pool_timeout: PositiveFloat = 30.0  # seconds a request waits for a connection before 503
     temporal_address: str = "127.0.0.1:7233"
+    # `make dev`'s ports beside the Temporal address: the API's, and the Web UI's (unset: the gRPC port + 1000)
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    temporal_ui_port: int | None = Field(default=None, ge=1, le=65535)
     temporal_namespace: str = "default"
     # TLS to Temporal (temporal_options.py): unset, it is on when a TLS file, a server name or an API key is given;
     # true also without them (the system's roots); false never. Client certificate and key for mutual TLS, the

@@ -31,7 +31,15 @@ from models.db import transaction
 from models.timeline import CaseEvent
 from rulebook import override
 from rulebook.enums import FINAL_STATUSES, CaseKind, CaseStatus, Outcome, Party, Role
-from workflows.ending import CaseClosed, CaseEnding, ReconcileRequest, ReconcileResult, orphan_query
+from workflows.ending import (
+    UI_CANCELLED,
+    UI_CANCELLER,
+    CaseClosed,
+    CaseEnding,
+    ReconcileRequest,
+    ReconcileResult,
+    orphan_query,
+)
 from workflows.messages import PLATFORM_ID, EventDraft
 
 UNKNOWN = "unidentified"  # the request carried no identity (the Temporal UI sends none without login)
@@ -75,10 +83,12 @@ class CaseCloser:
     async def close_cancelled(self, ending: CaseEnding) -> CaseClosed:
         """The workflow caught a cancel request: the case closes `cancelled`, saying who asked and why."""
         asked = await end_request(self._client, ending.workflow_id, ending.run_id)
-        data = {"by": asked.identity, "reason": asked.reason, "via": "cancel_request"}
-        draft = EventDraft("case_cancelled", Role.AGENT, asked.identity, ending.at, data)
+        by = UI_CANCELLER if asked.identity in ("", UNKNOWN) else asked.identity
+        reason = asked.reason or UI_CANCELLED
+        data = {"by": by, "reason": reason, "via": "cancel_request"}
+        draft = EventDraft("case_cancelled", Role.AGENT, by, ending.at, data)
         stored, _ = await close(self._sessions, self._keys, ending.case_id, draft)
-        return CaseClosed(stored or CaseStatus.CANCELLED, asked.identity, asked.reason)
+        return CaseClosed(stored or CaseStatus.CANCELLED, by, reason)
 
     @activity.defn
     async def repair_orphans(self, request: ReconcileRequest) -> ReconcileResult:

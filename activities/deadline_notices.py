@@ -1,11 +1,9 @@
 """What both parties are told when a deadline moves or runs out: which timer, set when, with what pause or
 extension, and what happens now. Texts only, `(zh, en)`; `activities.notices` addresses them."""
 
-from datetime import UTC, datetime
 from typing import Any
 
-from rulebook.business_calendar import SHANGHAI
-from rulebook.labels import TIMER_EN, TIMER_ZH, WHO_ZH
+from rulebook.labels import TIMER_EN, TIMER_ZH, WHO_ZH, when_en, when_zh
 
 UNIT_ZH = {"s": "秒", "m": "分钟", "h": "小时", "d": "天"}
 
@@ -74,9 +72,9 @@ def passed(d: dict[str, Any]) -> tuple[str, str]:
 def extended(d: dict[str, Any]) -> tuple[str, str]:
     extension = d["extension"]
     reason = str(extension["reason"])[:200]
-    zh = f"商家申请延长处理时间至{_when_zh(extension['new_deadline'])},原因:{reason}"
+    zh = f"商家申请延长处理时间至{when_zh(extension['new_deadline'])},原因:{reason}"
     en = (
-        f"The merchant extended the deadline by {extension['duration']} to {_when_en(extension['new_deadline'])}, "
+        f"The merchant extended the deadline by {extension['duration']} to {when_en(extension['new_deadline'])}, "
         f"because: {reason}"
     )
     return zh, en
@@ -85,8 +83,8 @@ def extended(d: dict[str, Any]) -> tuple[str, str]:
 def _how_set(d: dict[str, Any]) -> tuple[str, str]:
     if not d.get("set_at"):
         return "", ""
-    zh = f"(设定于{_when_zh(d['set_at'])},时长{_span_zh(d['wait'])}"
-    en = f" (set {_when_en(d['set_at'])} for {d['wait']}"
+    zh = f"(设定于{when_zh(d['set_at'])},时长{_span_zh(d['wait'])}"
+    en = f" (set {when_en(d['set_at'])} for {d['wait']}"
     if d.get("paused"):
         zh += f",已顺延平台暂停的{_span_zh(d['paused'])}"
         en += f", plus {d['paused']} the platform paused"
@@ -94,8 +92,8 @@ def _how_set(d: dict[str, Any]) -> tuple[str, str]:
         extension = d["extension"]
         zh += f",含商家申请的延长{_span_zh(extension['duration'])}"
         en += f", plus the merchant's {extension['duration']} extension"
-    zh += f",截止{_when_zh(d['deadline'])})"
-    en += f", due {_when_en(d['deadline'])})"
+    zh += f",截止{when_zh(d['deadline'])})"
+    en += f", due {when_en(d['deadline'])})"
     return zh, en
 
 
@@ -105,14 +103,6 @@ def _generic(d: dict[str, Any]) -> tuple[str, str]:
         f"{WHO_ZH.get(str(who), '对方')}未在时限内处理,平台已按规则介入。",
         f"The {who} did not act in time, so the platform stepped in by the rule book.",
     )
-
-
-def _when_zh(iso: str) -> str:
-    return datetime.fromisoformat(iso).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") + "(北京时间)"
-
-
-def _when_en(iso: str) -> str:
-    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _span_zh(span: str) -> str:

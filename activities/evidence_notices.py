@@ -7,7 +7,7 @@ deadline."""
 from typing import Any
 
 from rulebook.enums import Party
-from rulebook.labels import WHO_ZH
+from rulebook.labels import WHO_ZH, when_en, when_zh
 
 Notice = tuple[Party, str, str]  # to whom, Chinese, English (activities/notices.py makes them notices)
 
@@ -21,8 +21,8 @@ def requested(d: dict[str, Any]) -> list[Notice]:
     what = str(d.get("what") or "")[:200]
     by = str(d.get("asked_by") or d.get("actor_role") or "agent")
     by_zh, by_en = ASKER_ZH.get(by, "平台"), WHO_EN.get(by, "the platform")
-    until_zh = f",请在 {d['deadline']} 前提供" if d.get("deadline") else ""
-    until_en = f" by {d['deadline']}" if d.get("deadline") else ""
+    until_zh = f",请在 {when_zh(d['deadline'])} 前提供" if d.get("deadline") else ""
+    until_en = f" by {when_en(d['deadline'])}" if d.get("deadline") else ""
     asked = (
         party,
         f"{by_zh}请您补充证据:{what}{until_zh}。",
@@ -42,8 +42,8 @@ def answered(d: dict[str, Any]) -> list[Notice]:
     back_en = (
         "platform support takes it from here" if d.get("case_status") == "in_arbitration" else "the merchant's move"
     )
-    until_zh = f",截止 {d['deadline']}" if d.get("deadline") else ""
-    until_en = f" (until {d['deadline']})" if d.get("deadline") else ""
+    until_zh = f",截止 {when_zh(d['deadline'])}" if d.get("deadline") else ""
+    until_en = f" (until {when_en(d['deadline'])})" if d.get("deadline") else ""
     zh = f"{WHO_ZH.get(party, '对方')}已补充证据,{back_zh}{until_zh}。"
     en = f"{WHO_EN.get(party, 'The party').capitalize()} answered the request for evidence; {back_en}{until_en}."
     return [(Party.BUYER, zh, en), (Party.MERCHANT, zh, en)]

@@ -284,7 +284,7 @@ def _chained(case: Case, seq: int, draft: EventDraft) -> CaseEvent:
 
 def _queue_notices(session: AsyncSession, case: Case, event: CaseEvent) -> None:
     recipients = {Party.BUYER: case.buyer_id, Party.MERCHANT: case.shop_id, Party.AGENT: "*"}
-    context = {**event.data, "order_id": case.order_id, "actor_role": event.actor_role}
+    context = {**event.data, "order_id": case.order_id, "actor_role": event.actor_role, "case_kind": str(case.kind)}
     for notice in notices_for(event.type, context):
         session.add(
             Notification(

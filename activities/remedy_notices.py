@@ -58,10 +58,16 @@ def _intercepted(d: dict[str, Any]) -> list[Notice]:
     )
 
 
+INTERCEPTION_ZH = {"refused": "快递拒绝拦截", "too_late": "已来不及拦截"}
+INTERCEPTION_EN = {"refused": "the courier refused", "too_late": "too late to stop it"}
+
+
 def _interception_refused(d: dict[str, Any]) -> list[Notice]:
+    outcome = str(d["outcome"])
+    why_zh, why_en = INTERCEPTION_ZH.get(outcome, "未能拦截"), INTERCEPTION_EN.get(outcome, "not stopped")
     return _both(
-        f"快递未能拦截包裹({d['outcome']}),请买家签收后与商家协商,协商不成可申请平台介入。",
-        f"The courier could not intercept the parcel ({d['outcome']}): once it is delivered the merchant and the "
+        f"快递未能拦截包裹({why_zh}),请买家签收后与商家协商,协商不成可申请平台介入。",
+        f"The courier could not intercept the parcel ({why_en}): once it is delivered the merchant and the "
         "buyer agree on the request, or ask the platform to step in.",
     )
 
@@ -78,12 +84,6 @@ def _remedy_failed(d: dict[str, Any]) -> list[Notice]:
     return _both(
         f"处理方案未能执行:{reason}。平台客服将介入处理。", f"The remedy failed: {reason}. Platform support steps in."
     )
-
-
-def _evidence_requested(d: dict[str, Any]) -> list[Notice]:
-    to = Party.BUYER if d["from"] == Party.BUYER else Party.MERCHANT
-    what = str(d["what"])[:200]
-    return [(to, f"请在 {d['deadline']} 前提供:{what}。", f"Please provide by {d['deadline']}: {what}.")]
 
 
 CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
@@ -137,7 +137,6 @@ CATALOG: dict[str, Callable[[dict[str, Any]], list[Notice]]] = {
     ),
     "urge_failed": _remedy_failed,
     "upgrade_transport_failed": _remedy_failed,
-    "evidence_requested": _evidence_requested,
     "courier_delivery_record": lambda d: [
         (
             Party.MERCHANT,

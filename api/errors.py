@@ -4,6 +4,7 @@
 """
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -162,14 +163,32 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.headers, **exc.extra)
 
 
+ENUM_REPR = re.compile(r"<[A-Za-z_]+\.[A-Za-z_0-9]+: ('[^']*'|\d+)>")
+
+
+def readable(msg: str) -> str:
+    """pydantic's message without Python's reprs: `<Outcome.REFUND: 'refund'>` reads `'refund'`."""
+    return ENUM_REPR.sub(r"\1", msg)
+
+
+def _first_problem(details: list[dict[str, Any]]) -> str:
+    """One sentence for a person: the first field that is wrong, and how (the rest are in `details`)."""
+    first = details[0]
+    where = ".".join(str(part) for part in first["loc"] if part not in ("body", "query", "path", "header"))
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return f"The request is not valid: {where + ': ' if where else ''}{first['msg']}{more}"
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     details = [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+        {"loc": list(e.get("loc", ())), "msg": readable(str(e.get("msg", ""))), "type": e.get("type", "")}
+        for e in exc.errors()
     ]
     if any(d["type"] == "json_invalid" for d in details):
         return error_response(400, "malformed_json", "the body is not valid JSON", details=details)
-    return error_response(422, "validation_error", "the request is not valid", details=details)
+    message = _first_problem(details) if details else "The request is not valid"
+    return error_response(422, "validation_error", message, details=details)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -19,7 +19,7 @@ from devtools.temporal_server import ROOT, dev_server_argv, wait_until_ready
 from settings import VAR_DIR, get_settings
 from temporal_options import TemporalTarget
 
-API_HOST, API_PORT = "127.0.0.1", 8000
+API_HOST = "127.0.0.1"
 GRACE_SECONDS = 10.0
 READY_TIMEOUT_SECONDS = 60.0
 
@@ -77,8 +77,8 @@ def port_in_use(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def busy_ports(host: str, ports: Sequence[int]) -> list[int]:
-    with_api = [(API_HOST if port == API_PORT else host, port) for port in ports]
+def busy_ports(host: str, ports: Sequence[int], api_port: int) -> list[int]:
+    with_api = [(API_HOST if port == api_port else host, port) for port in ports]
     return [port for address, port in with_api if port_in_use(address, port)]
 
 
@@ -93,9 +93,9 @@ def start_temporal(supervisor: Supervisor, address: str, ui_port: int) -> None:
     asyncio.run(wait_until_ready(TemporalTarget(address), READY_TIMEOUT_SECONDS, keep_waiting=keep_waiting))
 
 
-def start_app(supervisor: Supervisor) -> None:
+def start_app(supervisor: Supervisor, api_port: int) -> None:
     supervisor.start("worker", [sys.executable, "worker.py"])
-    api = ["-m", "uvicorn", "api.app:create_app", "--factory", "--host", API_HOST, "--port", str(API_PORT)]
+    api = ["-m", "uvicorn", "api.app:create_app", "--factory", "--host", API_HOST, "--port", str(api_port)]
     supervisor.start("api", [sys.executable, *api])
 
 
@@ -110,10 +110,11 @@ def watch(supervisor: Supervisor) -> int:
 
 
 def run(supervisor: Supervisor) -> int:
-    address = get_settings().temporal_address
+    settings = get_settings()
+    address, api_port = settings.temporal_address, settings.api_port
     host, port = split_address(address)
-    ui_port = port + 1000
-    if busy := busy_ports(host, [port, ui_port, API_PORT]):
+    ui_port = settings.temporal_ui_port or port + 1000
+    if busy := busy_ports(host, [port, ui_port, api_port], api_port):
         print(f"[dev] port(s) {busy} already in use: is another `make dev` running?", file=sys.stderr)
         return 1
     VAR_DIR.mkdir(exist_ok=True)
@@ -123,9 +124,9 @@ def run(supervisor: Supervisor) -> int:
     except (RuntimeError, TimeoutError) as error:
         print(f"[dev] Temporal dev server not ready: {error}", file=sys.stderr)
         return 0 if supervisor.stop_requested else 1
-    start_app(supervisor)
+    start_app(supervisor, api_port)
     print(
-        f"[dev] Temporal {address} · UI http://{host}:{ui_port} · API http://{API_HOST}:{API_PORT}/docs"
+        f"[dev] Temporal {address} · UI http://{host}:{ui_port} · API http://{API_HOST}:{api_port}/docs"
         f" · state in {VAR_DIR} (rm -rf var = fresh start) · Ctrl-C stops",
         flush=True,
     )

@@ -3,6 +3,8 @@
 Messages to buyers and merchants and what agents read in the Temporal UI use these, never the internal codes.
 """
 
+from datetime import UTC, datetime, timedelta, timezone
+
 from rulebook.enums import CaseKind, CaseStatus, Outcome, Party, ReasonCode, Role
 
 KIND_ZH: dict[str, str] = {
@@ -124,6 +126,66 @@ OUTCOME_EN: dict[str, str] = {
 }
 
 
+KIND_EN: dict[str, str] = {
+    CaseKind.REFUND_ONLY: "refund-only",
+    CaseKind.RETURN_REFUND: "return-and-refund",
+    CaseKind.EXCHANGE: "exchange",
+    CaseKind.NOT_RECEIVED: "not-received",
+    CaseKind.LOGISTICS_STALLED: "stalled-delivery",
+    CaseKind.MISSED_SHIPMENT: "missed-shipment",
+    CaseKind.OVERSOLD: "oversold",
+}
+
+STATUS_EN: dict[str, str] = {
+    CaseStatus.AWAITING_MERCHANT: "awaiting the merchant",
+    CaseStatus.AWAITING_BUYER: "awaiting the buyer",
+    CaseStatus.AWAITING_RETURN_SHIPMENT: "awaiting the buyer's return shipment",
+    CaseStatus.RETURN_IN_TRANSIT: "with the goods on their way back",
+    CaseStatus.AWAITING_RECEIPT: "awaiting the merchant's receipt of the goods",
+    CaseStatus.AWAITING_REPLACEMENT: "awaiting the merchant's replacement",
+    CaseStatus.REPLACEMENT_IN_TRANSIT: "with the replacement on its way",
+    CaseStatus.IN_ARBITRATION: "with platform support",
+    CaseStatus.RESOLVED: "resolved",
+    CaseStatus.REJECTED: "rejected",
+    CaseStatus.WITHDRAWN: "withdrawn",
+    CaseStatus.CANCELLED: "cancelled",
+}
+
+A_ROLE_EN: dict[str, str] = {
+    Role.BUYER: "a buyer",
+    Role.MERCHANT: "a merchant",
+    Role.AGENT: "an agent",
+    Role.SYSTEM: "the platform",
+}
+
+
 def plain_en(code: object) -> str:
     """An internal code as English words ('urge_courier_coupon' → 'urge courier coupon')."""
     return str(code).replace("_", " ")
+
+
+BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps no summer time: one fixed offset
+
+
+def when_zh(moment: object) -> str:
+    """The one way a time reads in a message (Chinese): Beijing time to the minute, the zone named —
+    `2026-12-04 22:36(北京时间)`. Takes an aware datetime or its ISO text (as events carry it)."""
+    at = _instant(moment)
+    return f"{at:%Y-%m-%d %H:%M}(北京时间)" if at else str(moment)
+
+
+def when_en(moment: object) -> str:
+    """The English of `when_zh`: `2026-12-04 22:36 (Beijing time)`."""
+    at = _instant(moment)
+    return f"{at:%Y-%m-%d %H:%M} (Beijing time)" if at else str(moment)
+
+
+def _instant(moment: object) -> datetime | None:
+    if isinstance(moment, datetime):
+        at = moment
+    else:
+        try:
+            at = datetime.fromisoformat(str(moment))
+        except ValueError:
+            return None
+    return at.replace(tzinfo=UTC).astimezone(BEIJING) if at.tzinfo is None else at.astimezone(BEIJING)

@@ -6,6 +6,7 @@ The update validators and the API's 409 `invalid_state` answers come from this t
 from dataclasses import dataclass
 
 from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role
+from rulebook.labels import A_ROLE_EN, KIND_EN, STATUS_EN, plain_en, word
 
 S = CaseStatus
 A = Action
@@ -194,15 +195,19 @@ def check(
     """The transition `role` takes with `action`, or TransitionRefused saying why not."""
     candidates = [t for t in TABLE.get(kind, ()) if t.action == action]
     if candidates and not any(role in t.roles for t in candidates):
-        raise TransitionRefused("forbidden", f"a {role} cannot {action} a {kind} case", status)
+        what = word(KIND_EN, kind)
+        said = f"{word(A_ROLE_EN, role)} cannot {plain_en(action)} on {'an' if what[0] in 'aeiou' else 'a'} {what} case"
+        raise TransitionRefused("forbidden", said[0].upper() + said[1:], status)
     for t in candidates:
         if t.status == status and role in t.roles and _holds(t, proposal_pending, irreversible):
             return t
     if any(t.status == status and t.before_irreversible for t in candidates):
-        raise TransitionRefused("invalid_state", f"cannot {action}: {IRREVERSIBLE}", status)
+        raise TransitionRefused("invalid_state", f"Cannot {plain_en(action)}: {IRREVERSIBLE}", status)
     if any(t.status == status for t in candidates):
-        raise TransitionRefused("invalid_state", f"there is no proposal to {action.split('_')[0]}", status)
-    raise TransitionRefused("invalid_state", f"cannot {action} a case that is {status}", status)
+        raise TransitionRefused("invalid_state", f"There is no proposal to {action.split('_')[0]}", status)
+    raise TransitionRefused(
+        "invalid_state", f"Cannot {plain_en(action)} a case that is {word(STATUS_EN, status)}", status
+    )
 
 
 def status_after(outcome: Outcome) -> CaseStatus:

@@ -11,6 +11,9 @@ from rulebook.enums import CaseStatus
 
 CANCEL_PATCH = "cancel-closes-case"  # before it, a cancel request ended the workflow and left the case row open
 RECONCILE_SCHEDULE_ID = "case-reconcile"
+# Who and why, for a cancel request that names neither (the Temporal UI sends no identity and may send no reason)
+UI_CANCELLER = "temporal-ui"
+UI_CANCELLED = "cancelled in the Temporal UI"
 OPEN_STATUSES = tuple(status for status in CaseStatus if not status.is_final)
 
 

@@ -95,10 +95,10 @@ class CaseStory:
             if text:
                 self.messages.append(f"{who}({word(STEP_ZH, event.type)}):{str(text)[:200]}")
         elif event.type == "case_cancelled":
-            by = str(d.get("by") or "")
-            self.cancelled = f"{by if by not in ('', 'unidentified') else '未署名的请求'} 取消" + (
-                f",原因:{str(d['reason'])[:200]}" if d.get("reason") else ""
-            )
+            by, why = str(d.get("by") or ""), str(d.get("reason") or "")
+            by = "Temporal UI" if by in ("", "unidentified", "temporal-ui") else by
+            told = why and why != "cancelled in the Temporal UI"
+            self.cancelled = f"{by} 取消" + (f",原因:{why[:200]}" if told else "(未填写原因)")
         elif event.type == "reassigned":
             self.assignee = str(d["to"])
         elif event.type == "refund_executed":

@@ -27,7 +27,7 @@ router = APIRouter(prefix="/cases/{case_id}", tags=["decisions"])
 DECISION_EVENTS = ("decision_made", "decision_overridden")
 
 
-class DecisionPublic(BaseModel):
+class DecisionRecord(BaseModel):
     seq: int
     type: str  # decision_made or decision_overridden
     at: datetime
@@ -41,7 +41,7 @@ class DecisionPublic(BaseModel):
 
 
 class Decisions(BaseModel):
-    items: list[DecisionPublic]
+    items: list[DecisionRecord]
 
 
 @router.get("/decisions")
@@ -55,12 +55,12 @@ async def get_decisions(_caller: PartyDep, case: VisibleCaseDep, session: Sessio
     )
     rows = await session.exec(select(DecisionPacketRow).where(DecisionPacketRow.case_id == case.case_id))
     stored = {row.sha256: row for row in rows.all()}
-    items: list[DecisionPublic] = []
+    items: list[DecisionRecord] = []
     for event in events.all():
         sha = event.data.get("packet_sha256")
         row = stored.get(sha) if isinstance(sha, str) else None
         items.append(
-            DecisionPublic(
+            DecisionRecord(
                 seq=event.seq,
                 type=event.type,
                 at=event.at,

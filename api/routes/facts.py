@@ -22,7 +22,7 @@ from api.schemas.facts import (
     CaseFactsPublic,
     OrderFacts,
     Recommendation,
-    ShipmentPublic,
+    ShipmentFacts,
     TrackingEventPublic,
 )
 from models.case import Case
@@ -115,7 +115,7 @@ async def _order(session: AsyncSession, case: Case, role: Role) -> OrderFacts:
         **order.model_dump(include={"order_id", "buyer_id", "shop_id", "total_cents", "paid_at", "ship_by"}),
         items=order.items,
         shipping_address=minimise.shipping_address(order.shipping_address, role, case.kind),
-        shipments=[ShipmentPublic.model_validate(s, from_attributes=True) for s in shipments.all()],
+        shipments=[ShipmentFacts.model_validate(s, from_attributes=True) for s in shipments.all()],
     )
 
 

@@ -9,7 +9,7 @@ from api.schemas.evidence import EvidencePublic
 from rulebook.enums import CaseKind, CaseStatus, ExceptionKind, Outcome, Resolution, ShipmentState, TrackingStatus
 
 
-class ShipmentPublic(BaseModel):
+class ShipmentFacts(BaseModel):
     carrier: str
     tracking_no: str
     warehouse_id: str | None
@@ -24,7 +24,7 @@ class OrderFacts(BaseModel):
     ship_by: datetime
     items: list[dict[str, Any]]  # each with its `listing` snapshot as it stood at purchase
     shipping_address: dict[str, Any]
-    shipments: list[ShipmentPublic]
+    shipments: list[ShipmentFacts]
 
 
 class TrackingEventPublic(BaseModel):

@@ -21,7 +21,12 @@ def test_a_hand_off_to_support_reads_as_words_not_codes() -> None:
 
 
 def test_a_resolution_menu_is_named_in_chinese() -> None:
-    data = {"kind": "logistics_stalled", "order_id": "o-1", "deadline": "12-01", "menu": ["urge_courier_coupon"]}
+    data = {
+        "kind": "logistics_stalled",
+        "order_id": "o-1",
+        "deadline": "2026-12-01T10:00:00+00:00",
+        "menu": ["urge_courier_coupon"],
+    }
     to_merchant, _ = notices_for("exception_alert", data)
     assert "催促快递并发放优惠券" in to_merchant.zh and "urge_courier_coupon" not in to_merchant.zh + to_merchant.en
 
@@ -47,7 +52,7 @@ def test_a_timer_running_out_says_which_and_whose() -> None:
 
 
 def test_events_nobody_needs_to_hear_of_send_nothing() -> None:
-    assert notices_for("case_closed", {"status": "resolved"}) == []
+    assert notices_for("stock_checked", {"sku": "tee-1", "in_stock": True}) == []
 
 
 def test_a_long_reason_is_cut_to_what_a_message_can_hold() -> None:
@@ -78,10 +83,9 @@ def test_a_timer_running_out_says_when_it_was_set_what_it_included_and_what_happ
         "含商家申请的延长6小时,截止2027-02-12 14:00(北京时间))。商家未在时限内处理,平台已按规则自动介入。"
     )
     assert to_buyer.en == (
-        "The merchant's reply deadline ran out (set 2027-02-04 00:00 UTC for 24h, plus 7d the platform paused, plus "
-        "the merchant's 6h "
-        "extension, due 2027-02-12 06:00 UTC). The merchant did not act in time, so the platform stepped in by the "
-        "rule book."
+        "The merchant's reply deadline ran out (set 2027-02-04 08:00 (Beijing time) for 24h, plus 7d the platform "
+        "paused, plus the merchant's 6h extension, due 2027-02-12 14:00 (Beijing time)). The merchant did not act in "
+        "time, so the platform stepped in by the rule book."
     )
 
 
@@ -99,4 +103,6 @@ def test_an_extension_is_told_to_both_parties_with_the_new_deadline_and_the_reas
     notices = notices_for("deadline_extended", PASSED)
     assert [n.to for n in notices] == [Party.BUYER, Party.MERCHANT]
     assert notices[0].zh == "商家申请延长处理时间至2027-02-12 14:00(北京时间),原因:春节后补货"
-    assert notices[0].en == "The merchant extended the deadline by 6h to 2027-02-12 06:00 UTC, because: 春节后补货"
+    assert notices[0].en == (
+        "The merchant extended the deadline by 6h to 2027-02-12 14:00 (Beijing time), because: 春节后补货"
+    )
