@@ -3,7 +3,9 @@
 
 It honours idempotency keys (the same key gets the same reference and moves money once), records every call and
 every payment, and can be told how to answer the next calls: fail with a 5xx, refuse with a 4xx, or take the money
-and then stall longer than the client waits.
+and then stall longer than the client waits. `GET /refunds/{key}` (and `/coupons/…`, `/reversals/…`) answers what
+became of a key: `{reference, status}` — `succeeded`, or `failed` for a key it refused for good — or 404 when it
+never took a payment under it.
 """
 
 import asyncio
@@ -66,6 +68,7 @@ class PaymentServer:
         self.url = ""
         self.calls: list[Call] = []
         self.payments: list[Payment] = []
+        self.refused: set[str] = set()  # keys refused for good (4xx): their lookup says `failed`
         self._script: deque[Answer] = deque()
         self._stopping = asyncio.Event()
 
@@ -95,6 +98,8 @@ class PaymentServer:
         if isinstance(answer, Fail):
             return _error(answer.status, "unavailable", "the provider is having a bad day")
         if isinstance(answer, Refuse):
+            if key:
+                self.refused.add(key)
             return _error(answer.status, "refused", answer.message)
         if not key:
             return _error(400, "missing_idempotency_key", "the Idempotency-Key header is required")
@@ -107,6 +112,21 @@ class PaymentServer:
                 await asyncio.wait_for(self._stopping.wait(), answer.seconds)
         return JSONResponse({"reference": payment.reference})
 
+    async def _lookup(self, request: Request) -> JSONResponse:
+        kind, key = request.path_params["kind"], request.path_params["key"]
+        self.calls.append(Call(f"GET {kind}", key, request.headers.get("Authorization")))
+        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _error(401, "unauthorized", "a valid API key is required")
+        answer = self._script.popleft() if self._script else None
+        if isinstance(answer, Fail):
+            return _error(answer.status, "unavailable", "the provider is having a bad day")
+        paid = [p for p in self.payments_for(key) if p.kind == kind]
+        if paid:
+            return JSONResponse({"reference": paid[0].reference, "status": "succeeded"})
+        if key in self.refused:
+            return JSONResponse({"reference": None, "status": "failed"})
+        return _error(404, "not_found", f"no payment under {key}")
+
     def _payment_of(self, kind: str, key: str, order_id: str, amount_cents: int) -> Payment | None:
         """The payment of this key, made now if new; None when the key was used for a different payment."""
         existing = self.payments_for(key)
@@ -118,7 +138,8 @@ class PaymentServer:
         return existing[0] if same else None
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route(f"/{kind}", self._pay, methods=["POST"]) for kind in PREFIXES])
+        lookups = [Route("/{kind:str}/{key:str}", self._lookup, methods=["GET"])]
+        return Starlette(routes=[Route(f"/{kind}", self._pay, methods=["POST"]) for kind in PREFIXES] + lookups)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
