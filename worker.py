@@ -35,6 +35,7 @@ from activities.adapters.selection import FakePaymentsRefused, payment_provider
 from activities.closing import CaseCloser
 from activities.counters import CaseCounters
 from activities.facts import FactsActivities
+from activities.money_settling import SETTLE_AFTER, MoneySettler
 from activities.order_locks import OrderLocks
 from activities.payments import MoneyActivities
 from activities.recording import CaseRecorder
@@ -84,16 +85,18 @@ def build_worker(
     fulfilment: Fulfilment | None = None,
     courier: Courier | None = None,
     history_events_limit: int = HISTORY_EVENTS_LIMIT,
+    settle_after: timedelta = SETTLE_AFTER,
 ) -> Worker:
     """`tuning` is how much it takes on at once (settings `AFTERSALES_WORKER_…`); `timers`, `thresholds`,
     `deadlines` and `history_events_limit` are what the exception scan opens its cases with (the API's come from
-    settings); without `fulfilment` and `courier`, the fakes (tests)."""
+    settings); without `fulfilment` and `courier`, the fakes (tests); `settle_after`: how long after a case's workflow
+    ended the reconciliation settles its pending money (`activities/money_settling.py`)."""
     scans = ScanActivities(
         sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines, history_events_limit
     )
-    closer = CaseCloser(sessions, client)
-    locks = OrderLocks(sessions)
     counters = CaseCounters((client.service_client.config.runtime or Runtime.default()).metric_meter)
+    closer = CaseCloser(sessions, client, MoneySettler(sessions, client, provider, counters, settle_after))
+    locks = OrderLocks(sessions)
     recorder = CaseRecorder(sessions, counters)
     compile_once([workflow.__module__ for workflow in WORKFLOWS])
     activities: list[Callable[..., Any]] = [

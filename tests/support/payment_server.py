@@ -57,7 +57,12 @@ class PayThenStall:
     seconds: float
 
 
-Answer = Fail | Refuse | PayThenStall
+@dataclass(frozen=True)
+class PayThenFail:
+    status: int = 503
+
+
+Answer = Fail | Refuse | PayThenStall | PayThenFail
 
 
 class PaymentServer:
@@ -81,6 +86,14 @@ class PaymentServer:
     def pay_then_stall_next(self, seconds: float) -> None:
         """The next call moves the money, then answers only after `seconds` (or when the server stops)."""
         self._script.append(PayThenStall(seconds))
+
+    def pay_then_fail_next(self, count: int, status: int = 503) -> None:
+        """The next `count` calls move the money (once per key) and then answer `status`: the answer is lost."""
+        self._script.extend(PayThenFail(status) for _ in range(count))
+
+    def answer_normally(self) -> None:
+        """Forgets the answers still scripted: the provider is back to normal."""
+        self._script.clear()
 
     def release_stalled(self) -> None:
         self._stopping.set()
@@ -107,6 +120,8 @@ class PaymentServer:
         payment = self._payment_of(kind, key, body["order_id"], body["amount_cents"])
         if payment is None:
             return _error(422, "idempotency_key_reused", f"{key} was used for another payment")
+        if isinstance(answer, PayThenFail):
+            return _error(answer.status, "unavailable", "the provider took the payment and lost its answer")
         if isinstance(answer, PayThenStall):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), answer.seconds)
