@@ -36,6 +36,7 @@ from activities.closing import CaseCloser
 from activities.counters import CaseCounters
 from activities.evidence_sweep import EvidenceSweep
 from activities.facts import FactsActivities
+from activities.money_settling import SETTLE_AFTER, MoneySettler
 from activities.order_locks import OrderLocks
 from activities.payments import MoneyActivities
 from activities.recording import CaseRecorder
@@ -96,18 +97,22 @@ def build_worker(
     caller_keys: CallerKeys | None = None,
     evidence: BlobStore | None = None,
     checkpoint_keys: CheckpointKeys | None = None,
+    settle_after: timedelta = SETTLE_AFTER,
 ) -> Worker:
     """`tuning` is how much it takes on at once (settings `AFTERSALES_WORKER_…`); `timers`, `thresholds`,
     `deadlines` and `history_events_limit` are what the exception scan opens its cases with (the API's come from
     settings); without `fulfilment` and `courier`, the fakes (tests); `caller_keys` check who sends each command
     (development's without them); `evidence` the store the evidence sweep deletes from (none: it deletes nothing);
-    without `checkpoint_keys` (what signs the timeline's checkpoints), the development key (tests)."""
+    without `checkpoint_keys` (what signs the timeline's checkpoints), the development key (tests); `settle_after`:
+    how long after a case's workflow ended the reconciliation settles its pending money
+    (`activities/money_settling.py`)."""
     scans = ScanActivities(
         sessions, client, task_queue, timers or Timers(), thresholds or Thresholds(), deadlines, history_events_limit
     )
-    closer = CaseCloser(sessions, client, checkpoint_keys)
-    locks = OrderLocks(sessions)
     counters = CaseCounters((client.service_client.config.runtime or Runtime.default()).metric_meter)
+    settler = MoneySettler(sessions, client, provider, counters, settle_after, checkpoint_keys)
+    closer = CaseCloser(sessions, client, checkpoint_keys, settler)
+    locks = OrderLocks(sessions)
     recorder = CaseRecorder(sessions, counters, checkpoint_keys)
     compile_once([workflow.__module__ for workflow in WORKFLOWS])
     activities: list[Callable[..., Any]] = [

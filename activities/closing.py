@@ -10,7 +10,8 @@ The reconciliation repairs toward what the timeline says, and never cancels a ca
 - a workflow that completed (or continued as new, no run after it) while its row is open is a workflow bug or an
   old run, not an ending: the row keeps its status, one `case_repaired` event says so (`left_open_for_agent`), an
   agent is told, and a row waiting on nobody goes to the agents (in arbitration, urgent).
-Ledger rows are never touched here: a `pending` move stays pending for the payment's own recovery.
+After the repairs, the money pass (`activities/money_settling.py`): a `pending` ledger row whose case's workflow
+ended is settled by asking the provider, with a `money_settled` event on the case's chain.
 """
 
 import dataclasses
@@ -23,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from activities.money_settling import MoneySettler
 from activities.recording import append, seal
 from models import order_locks
 from models.case import Case
@@ -56,6 +58,7 @@ NEUTRAL = frozenset(
         "agent_reminder",
         "evidence_added",
         "tracking_event",
+        "money_settled",  # the reconciliation's settlement of a move left pending when the workflow ended
     }
 )
 MOVED = frozenset({"refund_executed", "coupon_issued", "refund_reversed"})  # money an override's step carried out
@@ -72,12 +75,18 @@ class EndRequest:
 
 class CaseCloser:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], client: Client, checkpoint_keys: CheckpointKeys | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: Client,
+        checkpoint_keys: CheckpointKeys | None = None,
+        settler: MoneySettler | None = None,
     ) -> None:
-        """`checkpoint_keys` sign the checkpoint of each event appended here (without them, the development key)."""
+        """`checkpoint_keys` sign the checkpoint of each event appended here (without them, the development key);
+        `settler`: the money pass run after the repairs (none: ledger rows are left as they are)."""
         self._sessions = sessions
         self._client = client
         self._keys = checkpoint_keys or CheckpointKeys.development()
+        self._settler = settler
 
     @activity.defn
     async def close_cancelled(self, ending: CaseEnding) -> CaseClosed:
@@ -96,7 +105,8 @@ class CaseCloser:
         cancelled by an older worker, closed with the final status their timeline reached (else `cancelled`);
         completed, left open for an agent (`leave_open`). Visibility lists the candidates (their last published
         status is open); the rows still open among them are checked against the workflow's latest run, at most
-        `request.limit` repaired per run."""
+        `request.limit` repaired per run. Then the pending ledger rows of cases whose workflow ended are settled by
+        asking the provider (`MoneySettler`), at most `request.limit` of them."""
         repaired: list[str] = []
         batch: list[str] = []
         async for execution in self._client.list_workflows(orphan_query(), page_size=PAGE):
@@ -108,7 +118,8 @@ class CaseCloser:
                 break
         if batch and len(repaired) < request.limit:
             repaired += await self._repair(batch, request.limit - len(repaired))
-        return ReconcileResult(tuple(repaired))
+        settled = await self._settler.settle_ended(request.limit) if self._settler else []
+        return ReconcileResult(tuple(repaired), tuple(settled))
 
     async def _repair(self, workflow_ids: list[str], room: int) -> list[str]:
         repaired: list[str] = []
@@ -183,7 +194,7 @@ async def leave_open(
         case = await session.get(Case, case_id, with_for_update=True)
         if case is None or case.status.is_final:
             return False
-        last = await tail(session, case_id, 1)
+        last = [event for event in await tail(session, case_id, 10) if event.type != "money_settled"][:1]
         if last and last[0].type == "case_repaired" and last[0].data.get("action") == LEFT_OPEN:
             return False
         data = {"workflow_status": ended, "action": LEFT_OPEN, "status": str(case.status)}

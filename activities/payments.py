@@ -5,7 +5,9 @@ A move first claims its ledger row in one transaction that holds the order's led
 every case of the order and every item line the case names, counting moves still in flight. The row is claimed for
 all of it, for less (capped), or refused. Only then is the provider called, with the business key as its own
 idempotency key, so neither a retried activity nor a restarted worker can pay twice. A provider's final refusal
-marks the row failed, which frees its amount again.
+marks the row failed, which frees its amount again. A row is only ever inserted and settles once, `pending →
+succeeded | failed` (the database's guard, `models/ledger_guard.py`); a pending row whose case has ended is settled by
+the reconciliation, which asks the provider (`activities/money_settling.py`).
 
 Coupons (and compensation) are claimed the same way under two caps (`rulebook/settlement.py`): one case's coupons
 never exceed `coupon_max_cents` (the move's, from the case's `Thresholds`, else the worker's `AFTERSALES_COUPON_MAX`),
@@ -83,10 +85,13 @@ class MoneyActivities:
     async def _settle(self, key: str, status: LedgerStatus, reference: str | None, note: str) -> LedgerEntry:
         async with transaction(self._sessions) as session:
             entry = (await session.exec(_by_key(key).with_for_update())).one()
-            settles = entry.status == LedgerStatus.PENDING  # not already settled by a concurrent attempt
-            entry.status, entry.external_ref, entry.completed_at = status, reference, utcnow()
-            entry.note = note[:500]
-            session.add(entry)
+            # Settled already (a concurrent attempt, or the reconciliation after the case ended): a row settles once,
+            # which the ledger's guard enforces, so the earlier outcome stands.
+            settles = entry.status == LedgerStatus.PENDING
+            if settles:
+                entry.status, entry.external_ref, entry.completed_at = status, reference, utcnow()
+                entry.note = note[:500]
+                session.add(entry)
         if settles:
             self._counters.settled(entry)
         return entry

@@ -1,4 +1,7 @@
-"""Money and goods that left the platform: one row per business key, so each moves exactly once."""
+"""Money and goods that left the platform: one row per business key, so each moves exactly once.
+
+Rows are only ever inserted; a `pending` row settles once, to `succeeded` or `failed`, and nothing else about a row
+ever changes — the database refuses it (`models/ledger_guard.py`)."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -44,7 +47,7 @@ class LedgerEntry(SQLModel, table=True):
     lines: dict[str, int] | None = Field(default=None, sa_column=Column(JSON))  # sku → cents, when a case names items
     # Why it was capped, refused or failed.
     note: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
-    status: LedgerStatus = Field(default=LedgerStatus.PENDING, sa_type=EnumText(LedgerStatus))
+    status: LedgerStatus = Field(default=LedgerStatus.PENDING, sa_type=EnumText(LedgerStatus), index=True)
     external_ref: str | None = Field(default=None, max_length=120)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -45,6 +45,8 @@ class ReconcileRequest:
 class ReconcileResult:
     # case ids repaired by this run: closed (as their timeline says, else cancelled) or left open for an agent
     repaired: tuple[str, ...] = field(default_factory=tuple)
+    # business keys of pending ledger rows settled by this run, their case's workflow having ended
+    settled: tuple[str, ...] = field(default_factory=tuple)
 
 
 def orphan_query() -> str:

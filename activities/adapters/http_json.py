@@ -42,6 +42,11 @@ class JsonService:
     async def get(self, path: str) -> dict[str, Any]:
         return await self._send("GET", path)
 
+    async def get_if_found(self, path: str) -> dict[str, Any] | None:
+        """As `get`, but None when the service answers 404 (it has no such thing)."""
+        response = await self._request("GET", path)
+        return None if response.status_code == 404 else self._body("GET", path, response)
+
     async def aclose(self) -> None:
         await self._client.aclose()
 
@@ -58,12 +63,17 @@ class JsonService:
         await self.aclose()
 
     async def _send(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        return self._body(method, path, await self._request(method, path, **options))
+
+    async def _request(self, method: str, path: str, **options: Any) -> httpx.Response:
         try:
-            response = await self._client.request(method, path, **options)
+            return await self._client.request(method, path, **options)
         except httpx.TimeoutException as error:
             raise self._unavailable(f"the {self.name} did not answer {method} {path} in time") from error
         except httpx.TransportError as error:
             raise self._unavailable(f"the {self.name} could not be reached for {path}: {error!r}") from error
+
+    def _body(self, method: str, path: str, response: httpx.Response) -> dict[str, Any]:
         if response.is_client_error and response.status_code not in RETRYABLE_CLIENT_ERRORS:
             raise self._refused(_message(response, self.name))
         if not response.is_success:

@@ -6,7 +6,8 @@ with the same idempotency key, so the provider pays at most once).
 """
 
 import uuid
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 
 class PaymentRefused(Exception):
@@ -17,14 +18,27 @@ class PaymentRefused(Exception):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class PaymentFound:
+    """What the provider says of a payment it was asked for under a business key: `succeeded` (paid, with its
+    reference), `failed` (refused for good: no money moved) or `pending` (still being processed: ask again later)."""
+
+    status: Literal["succeeded", "failed", "pending"]
+    reference: str | None = None
+
+
 class PaymentProvider(Protocol):
-    """The payment service provider. A real adapter calls its API with `idempotency_key`."""
+    """The payment service provider. A real adapter calls its API with `idempotency_key`. `lookup` asks what became
+    of a payment by its business key (`kind`: `refund`, `coupon`, `compensation` or `reversal`): None when the
+    provider never took it — no money moved under that key."""
 
     async def refund(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str: ...
 
     async def issue_coupon(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str: ...
 
     async def reverse_refund(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str: ...
+
+    async def lookup(self, *, kind: str, idempotency_key: str) -> PaymentFound | None: ...
 
 
 class FakePaymentProvider:
@@ -44,6 +58,12 @@ class FakePaymentProvider:
 
     async def reverse_refund(self, *, idempotency_key: str, order_id: str, amount_cents: int) -> str:
         return self._reference("RV", idempotency_key)
+
+    async def lookup(self, *, kind: str, idempotency_key: str) -> PaymentFound | None:
+        if idempotency_key in self.refuse:
+            return PaymentFound("failed")
+        reference = self.references.get(idempotency_key)
+        return None if reference is None else PaymentFound("succeeded", reference)
 
     def _reference(self, prefix: str, key: str) -> str:
         self.calls.append(key)

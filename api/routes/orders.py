@@ -10,13 +10,24 @@ from api.deps import CallerDep, SessionDep, SettingsDep, SystemDep, TemporalDep
 from api.errors import Conflict, NotFound, documented
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.minimise import masked_phone
-from api.schemas.orders import MoneyMovePublic, OrderCreate, OrderPublic, ShipmentCreate, ShipmentPublic
+from api.schemas.orders import (
+    LedgerCheck,
+    LedgerFindingPublic,
+    MoneyMovePublic,
+    OrderCreate,
+    OrderPublic,
+    ShipmentCreate,
+    ShipmentPublic,
+)
 from api.scoping import visible_orders
 from api.text import shown
-from models import order_ledger, order_locks
+from models import ledger_audit, order_ledger, order_locks
+from models.case import Case
 from models.ledger import NOT_AGAINST_PAID, LedgerEntry, LedgerStatus
 from models.order import Order, Shipment
 from models.order_line import order_lines
+from models.timeline import CaseEvent
+from models.types import utcnow
 from rulebook.enums import Role, ShipmentDirection
 
 router = APIRouter(prefix="/orders", tags=["integration"], route_class=IdempotentRoute)
@@ -73,6 +84,29 @@ async def get_order(order_id: str, caller: CallerDep, session: SessionDep) -> Or
         address = {**public.shipping_address, "phone": masked_phone(str(public.shipping_address.get("phone", "")))}
         public = public.model_copy(update={"shipping_address": address})
     return public
+
+
+@router.get("/{order_id}/verify", response_model_exclude_none=True)
+async def verify_ledger(order_id: str, caller: CallerDep, session: SessionDep) -> LedgerCheck:
+    """Checks the order's ledger against the money events on its cases' timelines: every succeeded move has its
+    event (same business key, same amount), every money event its succeeded move, and nothing is refunded past what
+    the order paid (`models/ledger_audit.py`)."""
+    order = (await session.exec(visible_orders(select(Order), caller).where(Order.order_id == order_id))).first()
+    if order is None:
+        raise NotFound(f"no order {shown(order_id)}")
+    rows = await order_ledger.entries(session, order.order_id)
+    cases = select(Case.case_id).where(Case.order_id == order.order_id)
+    money_events = select(CaseEvent).where(
+        col(CaseEvent.case_id).in_(cases), col(CaseEvent.type).in_(ledger_audit.MONEY_EVENTS)
+    )
+    events = list((await session.exec(money_events.order_by(col(CaseEvent.case_id), col(CaseEvent.seq)))).all())
+    findings = ledger_audit.check(order.total_cents, rows, events, utcnow())
+    return LedgerCheck(
+        valid=not findings,
+        moves=len(rows),
+        events=len(events),
+        findings=[LedgerFindingPublic.model_validate(f, from_attributes=True) for f in findings],
+    )
 
 
 async def _shippable(session: AsyncSession, order: Order) -> None:

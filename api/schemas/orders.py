@@ -185,3 +185,26 @@ class EntryWarningPublic(BaseModel):
 
 class EntryCheck(BaseModel):
     warnings: list[EntryWarningPublic]
+
+
+class LedgerFindingPublic(BaseModel):
+    """One disagreement between the order's ledger and its cases' timelines (`problem`: `move_without_event`,
+    `event_without_move`, `event_of_unsettled_move`, `event_of_another_move`, `amount_differs`,
+    `refunded_past_paid`)."""
+
+    problem: str
+    message: str
+    business_key: str | None = None
+    case_id: str | None = None
+    amount_cents: int | None = None
+    event_amount_cents: int | None = None
+    event_seq: int | None = None
+
+
+class LedgerCheck(BaseModel):
+    """`GET /orders/{order_id}/verify`: valid when the ledger and the money events of the order's cases agree."""
+
+    valid: bool
+    moves: int
+    events: int
+    findings: list[LedgerFindingPublic]

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import pytest_asyncio
 
-from activities.adapters.payments import PaymentRefused
+from activities.adapters.payments import PaymentFound, PaymentRefused
 from activities.adapters.payments_http import HttpPaymentProvider, PaymentUnavailable
 from tests.support.payment_server import PaymentServer, running_payment_server
 from tests.support.temporal import free_port
@@ -119,3 +119,27 @@ async def test_the_adapter_closes_its_connections(server: PaymentServer) -> None
         await refund(provider)
         assert not provider.closed
     assert provider.closed
+
+
+async def test_a_lookup_answers_what_became_of_a_key(server: PaymentServer, provider: HttpPaymentProvider) -> None:
+    """The reconciliation's question (finding 6): paid, refused for good, or never taken (404)."""
+    reference = await refund(provider)
+    server.refuse_next(422, "账户已冻结")
+    with pytest.raises(PaymentRefused):
+        await provider.issue_coupon(idempotency_key="case-42:coupon:1", order_id="o-42", amount_cents=500)
+
+    assert await provider.lookup(kind="refund", idempotency_key=KEY) == PaymentFound("succeeded", reference)
+    assert await provider.lookup(kind="coupon", idempotency_key="case-42:coupon:1") == PaymentFound("failed")
+    assert await provider.lookup(kind="refund", idempotency_key="case-42:refund:2") is None
+    assert await provider.lookup(kind="reversal", idempotency_key=KEY) is None  # a refund is no reversal
+    lookups = [(c.kind, c.idempotency_key, c.authorization) for c in server.calls if c.kind.startswith("GET")]
+    assert lookups[0] == ("GET refunds", KEY, f"Bearer {API_KEY}")
+
+
+async def test_a_lookup_the_provider_cannot_answer_is_retryable(
+    server: PaymentServer, provider: HttpPaymentProvider
+) -> None:
+    server.fail_next(1, status=503)
+    with pytest.raises(PaymentUnavailable):
+        await provider.lookup(kind="refund", idempotency_key=KEY)
+    assert await provider.lookup(kind="refund", idempotency_key=KEY) is None

@@ -177,6 +177,7 @@ ROWS: dict[str, Row] = {
     "PUT /inventory/{sku}": Row(lambda o, p: Call("PUT", f"/inventory/{o.sku}", _stock()), _new_sku),
     "POST /orders/check": Row(lambda o, p: Call("POST", "/orders/check", _draft(p))),
     "GET /orders/{order_id}": Row(lambda o, p: Call("GET", f"/orders/{o.order_id}")),
+    "GET /orders/{order_id}/verify": Row(lambda o, p: Call("GET", f"/orders/{o.order_id}/verify")),
     "GET /cases": Row(lambda o, p: Call("GET", "/cases")),
     "GET /cases/{case_id}": Row(lambda o, p: Call("GET", f"/cases/{o.case_id}")),
     "GET /cases/{case_id}/evidence": Row(lambda o, p: Call("GET", f"/cases/{o.case_id}/evidence")),

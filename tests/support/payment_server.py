@@ -3,7 +3,9 @@
 
 It honours idempotency keys (the same key gets the same reference and moves money once), records every call and
 every payment, and can be told how to answer the next calls: fail with a 5xx, refuse with a 4xx, or take the money
-and then stall longer than the client waits.
+and then stall longer than the client waits. `GET /refunds/{key}` (and `/coupons/…`, `/reversals/…`) answers what
+became of a key: `{reference, status}` — `succeeded`, or `failed` for a key it refused for good — or 404 when it
+never took a payment under it.
 """
 
 import asyncio
@@ -55,7 +57,12 @@ class PayThenStall:
     seconds: float
 
 
-Answer = Fail | Refuse | PayThenStall
+@dataclass(frozen=True)
+class PayThenFail:
+    status: int = 503
+
+
+Answer = Fail | Refuse | PayThenStall | PayThenFail
 
 
 class PaymentServer:
@@ -66,6 +73,7 @@ class PaymentServer:
         self.url = ""
         self.calls: list[Call] = []
         self.payments: list[Payment] = []
+        self.refused: set[str] = set()  # keys refused for good (4xx): their lookup says `failed`
         self._script: deque[Answer] = deque()
         self._stopping = asyncio.Event()
 
@@ -78,6 +86,14 @@ class PaymentServer:
     def pay_then_stall_next(self, seconds: float) -> None:
         """The next call moves the money, then answers only after `seconds` (or when the server stops)."""
         self._script.append(PayThenStall(seconds))
+
+    def pay_then_fail_next(self, count: int, status: int = 503) -> None:
+        """The next `count` calls move the money (once per key) and then answer `status`: the answer is lost."""
+        self._script.extend(PayThenFail(status) for _ in range(count))
+
+    def answer_normally(self) -> None:
+        """Forgets the answers still scripted: the provider is back to normal."""
+        self._script.clear()
 
     def release_stalled(self) -> None:
         self._stopping.set()
@@ -95,6 +111,8 @@ class PaymentServer:
         if isinstance(answer, Fail):
             return _error(answer.status, "unavailable", "the provider is having a bad day")
         if isinstance(answer, Refuse):
+            if key:
+                self.refused.add(key)
             return _error(answer.status, "refused", answer.message)
         if not key:
             return _error(400, "missing_idempotency_key", "the Idempotency-Key header is required")
@@ -102,10 +120,27 @@ class PaymentServer:
         payment = self._payment_of(kind, key, body["order_id"], body["amount_cents"])
         if payment is None:
             return _error(422, "idempotency_key_reused", f"{key} was used for another payment")
+        if isinstance(answer, PayThenFail):
+            return _error(answer.status, "unavailable", "the provider took the payment and lost its answer")
         if isinstance(answer, PayThenStall):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), answer.seconds)
         return JSONResponse({"reference": payment.reference})
+
+    async def _lookup(self, request: Request) -> JSONResponse:
+        kind, key = request.path_params["kind"], request.path_params["key"]
+        self.calls.append(Call(f"GET {kind}", key, request.headers.get("Authorization")))
+        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _error(401, "unauthorized", "a valid API key is required")
+        answer = self._script.popleft() if self._script else None
+        if isinstance(answer, Fail):
+            return _error(answer.status, "unavailable", "the provider is having a bad day")
+        paid = [p for p in self.payments_for(key) if p.kind == kind]
+        if paid:
+            return JSONResponse({"reference": paid[0].reference, "status": "succeeded"})
+        if key in self.refused:
+            return JSONResponse({"reference": None, "status": "failed"})
+        return _error(404, "not_found", f"no payment under {key}")
 
     def _payment_of(self, kind: str, key: str, order_id: str, amount_cents: int) -> Payment | None:
         """The payment of this key, made now if new; None when the key was used for a different payment."""
@@ -118,7 +153,8 @@ class PaymentServer:
         return existing[0] if same else None
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route(f"/{kind}", self._pay, methods=["POST"]) for kind in PREFIXES])
+        lookups = [Route("/{kind:str}/{key:str}", self._lookup, methods=["GET"])]
+        return Starlette(routes=[Route(f"/{kind}", self._pay, methods=["POST"]) for kind in PREFIXES] + lookups)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
