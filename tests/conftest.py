@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.db import create_engine, session_factory
 from temporal_options import TemporalTarget
 from tests.support.db import migrate, reset_database
+from tests.support.every_packet import packets_that_do_not_recheck
 from tests.support.s3_server import s3_server
 from tests.support.temporal import NAMESPACE, running_dev_server, start_time_skipping_env
 from worker import connect
@@ -97,5 +98,11 @@ async def sessions(database_url: str, owner_url: str) -> AsyncIterator[async_ses
     """Sessions on the migrated test database, as the service connects."""
     await migrate(owner_url, database_url)
     engine = create_engine(database_url)
-    yield session_factory(engine)
-    await engine.dispose()
+    made = session_factory(engine)
+    yield made
+    try:
+        checked, failures = await packets_that_do_not_recheck(made)
+        assert not failures, f"{len(failures)} of {checked} decisions made in this session do not re-derive: {failures}"
+        print(f"\n{checked} decision packets of this session re-derived")
+    finally:
+        await engine.dispose()
