@@ -37,6 +37,7 @@ def test_the_schemathesis_cli_finds_nothing_against_the_running_service(service:
     argv += ["--header", f"Authorization: {token('agent', 'agent-cli')['Authorization']}"]
     argv += ["--max-examples", str(EXAMPLES), "--seed", str(SEED), "--generation-deterministic"]
     argv += ["--workers", "1", "--phases", PHASES]
+    argv += ["--request-timeout", "30"]  # a loaded 2-core machine (both databases' suites at once) answers slowly
     argv += ["--checks", "all", "--exclude-checks", "positive_data_acceptance"]
     argv += ["--report", "junit", "--report-junit-path", str(tmp_path / "junit.xml")]
     ran = subprocess.run(argv, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"})
