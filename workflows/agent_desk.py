@@ -8,6 +8,7 @@ Example payloads (the UI's "Send an Update", input as JSON):
   request_evidence  {"agent_id": "agent-1", "party": "buyer", "what": "开线处的近照"}
   reassign          {"agent_id": "agent-1", "to_agent_id": "agent-2", "reason": "交给熟悉服装品类的同事"}
   override          {"agent_id": "agent-1", "outcome": "reject", "rationale": "买家提供的照片系网图"}
+  cancel            {"agent_id": "agent-1", "reason": "买家来电撤销申请,双方同意"}
 """
 
 from dataclasses import dataclass
@@ -21,6 +22,10 @@ DECIDE_HELP = "Agent ruling: outcome (refund | partial_refund | return_refund | 
 MESSAGE_HELP = "Agent message to both parties: agent_id, text"
 REQUEST_EVIDENCE_HELP = "Ask a party for evidence: agent_id, party (buyer | merchant), what"
 REASSIGN_HELP = "Hand the case to another agent: agent_id, to_agent_id, reason"
+CANCEL_HELP = (
+    "Close the case as cancelled, saying who and why (both parties are told): agent_id, reason — e.g. "
+    '{"agent_id": "agent-1", "reason": "买家来电撤销申请"}'
+)
 OVERRIDE_HELP = (
     "Override the platform's own decision within the window after it closed the case: agent_id, "
     "outcome (refund | partial_refund | coupon | reject), rationale, amount_cents (partial_refund, coupon)"
@@ -61,6 +66,20 @@ class Reassignment:
     agent_id: str
     to_agent_id: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    agent_id: str
+    reason: str
+
+
+def cancellation(cancel: Cancellation) -> tuple[str, str]:
+    """Who cancels and why, both required; refuses a cancellation that names nobody or gives no reason."""
+    agent_id, reason = cancel.agent_id.strip(), cancel.reason.strip()
+    if not agent_id or not reason:
+        raise ApplicationError("name yourself (agent_id) and say why (reason)", type="invalid_request")
+    return agent_id[:64], reason[:500]
 
 
 def decision(ruling: AgentDecision) -> ActionRequest:
