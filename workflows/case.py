@@ -162,13 +162,13 @@ class CaseWorkflow:
 
     # --- the opening, and the API's commands ---------------------------------------------------------------------
 
-    @workflow.update
+    @agent_desk.service_update(agent_desk.OPENED_HELP)
     async def opened(self) -> CaseStatus:
         """Returns once the case is stored as opened (and decided at once where the rule book says so)."""
         await workflow.wait_condition(lambda: self._state.opened)
         return self._steps.status
 
-    @workflow.update
+    @agent_desk.service_update(agent_desk.ACT_HELP)
     async def act(self, request: ActionRequest) -> CaseStatus:
         return await self._act(request)
 
@@ -202,7 +202,7 @@ class CaseWorkflow:
         if status.is_final:
             raise ApplicationError(f"the case is {status}", {"status": status}, type="invalid_state")
 
-    @workflow.update
+    @agent_desk.service_update(agent_desk.ADD_EVIDENCE_HELP)
     async def add_evidence(self, added: EvidenceAdded) -> CaseStatus:
         if self._repeated():
             return self._steps.status
@@ -226,7 +226,7 @@ class CaseWorkflow:
         if not self._repeated() and self._state.opened:
             self._check_open()
 
-    @workflow.update
+    @agent_desk.service_update(agent_desk.TRACKING_HELP)
     async def tracking(self, update: TrackingUpdate) -> CaseStatus:
         """A logistics event of the case's return, replacement or intercepted parcel; the same event twice changes
         nothing."""
@@ -253,6 +253,7 @@ class CaseWorkflow:
 
     @agent_decide.validator
     def _validate_agent_decide(self, ruling: agent_desk.AgentDecision) -> None:
+        agent_desk.check_decision(ruling)
         self._check(agent_desk.decision(ruling))
 
     @workflow.update(name="message", description=agent_desk.MESSAGE_HELP)
