@@ -40,22 +40,25 @@ async def evidence_link(
     lists each evidence id."""
     evidence = await of_case(session, case, evidence_id)
     token, expires_at = settings.evidence_links().mint(case.case_id, evidence.evidence_id, agent.id, _now())
-    url = str(request.url_for("open_evidence_link", token=token))
+    url = str(request.url_for("open_evidence_link", link=token))
     return EvidenceLink(url=url, expires_at=expires_at, agent_id=agent.id)
 
 
 @router.get(
-    "/evidence-links/{token}",
+    "/evidence-links/{link}",
     response_class=Response,
     responses={**FILE_RESPONSE, **documented(410, 500, 503)},
 )
 async def open_evidence_link(
-    token: Annotated[str, Path(max_length=2000)], session: SessionDep, settings: SettingsDep, store: EvidenceStoreDep
+    link: Annotated[str, Path(max_length=2000, description="the signed link an agent was given")],
+    session: SessionDep,
+    settings: SettingsDep,
+    store: EvidenceStoreDep,
 ) -> Response:
     """The file an agent's link grants, shown in the browser (no token: the link is the grant). A link that was
     altered is 404 `link_invalid`; one past its time 410 `link_expired`."""
     try:
-        grant = settings.evidence_links().open(token, _now())
+        grant = settings.evidence_links().open(link, _now())
     except LinkRefused as refused:
         if refused.code == "link_expired":
             raise ApiError(refused.message, http_status=410, code=refused.code) from None

@@ -251,7 +251,7 @@ ROWS: dict[str, Row] = {
     "POST /agent/cases/{case_id}/evidence/{evidence_id}/link": Row(
         lambda o, p: Call("POST", f"/agent/cases/{o.case_id}/evidence/{o.evidence_id}/link")
     ),
-    "GET /evidence-links/{token}": Row(lambda o, p: Call("GET", f"/evidence-links/{_link(o)}")),
+    "GET /evidence-links/{link}": Row(lambda o, p: Call("GET", f"/evidence-links/{_link(o)}")),
     "POST /agent/cases/{case_id}/reassign": Row(  # appends: the case's state stays
         lambda o, p: Call("POST", f"/agent/cases/{o.case_id}/reassign", {"to_agent_id": "agent-2", "reason": "交接"})
     ),
