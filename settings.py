@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from api.evidence_links import EvidenceLinks
 from models.checkpoint import DEV_CHECKPOINT_KEYS, CheckpointKeys, InvalidCheckpointKeys
 from rulebook.business_calendar import Pause, parse_paused_days
 from rulebook.deadlines import EXTENSION_MAX, DeadlinePolicy
@@ -110,6 +111,10 @@ class Settings(BaseSettings):
     evidence_s3_timeout: Duration = timedelta(seconds=10)  # per phase (connect, read)
     # The worker's sweep (a schedule, every `every`) deletes stored files no evidence record names once they are
     # `grace` old: a withdrawn upload's file, unless an upload of the same bytes took it meanwhile.
+    # Signs the short-lived links to one evidence file for one agent (api/evidence_links.py): `kid:base64secret,…`,
+    # the first signs, all verify; unset: a key derived from the JWT secret. The API alone holds them.
+    evidence_link_keys: SecretStr | None = None
+    evidence_link_ttl: Duration = timedelta(minutes=5)  # how long such a link opens its file (at most 15m)
     evidence_sweep_every: Duration = timedelta(hours=1)
     evidence_sweep_grace: Duration = timedelta(hours=1)
     idempotency_ttl: Duration = timedelta(hours=24)
@@ -193,6 +198,18 @@ class Settings(BaseSettings):
         except InvalidCheckpointKeys as error:
             raise ValueError(f"AFTERSALES_CHECKPOINT_KEYS: {error}") from None
         return self
+
+    @model_validator(mode="after")
+    def _evidence_links_valid(self) -> "Settings":
+        try:
+            self.evidence_links()
+        except ValueError as error:
+            raise ValueError(f"AFTERSALES_EVIDENCE_LINK_KEYS / _TTL: {error}") from None
+        return self
+
+    def evidence_links(self) -> EvidenceLinks:
+        listed = self.evidence_link_keys.get_secret_value() if self.evidence_link_keys else None
+        return EvidenceLinks.configured(listed, self.secret, self.evidence_link_ttl)
 
     @model_validator(mode="after")
     def _payments_url_for_http(self) -> "Settings":

@@ -1,6 +1,7 @@
 """The worker: every workflow and activity of the service on one task queue. `python worker.py` runs it."""
 
 import asyncio
+import dataclasses
 import logging
 import pkgutil
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from temporalio.client import (
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
+    ScheduleState,
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
@@ -162,7 +164,11 @@ async def connect(
 def scan_schedule(task_queue: str, every: timedelta) -> Schedule:
     """The exception scan every T-MISSED; a run still going when the next is due makes it skip."""
     action = ScheduleActionStartWorkflow(ScanWorkflow.run, ScanRequest(), id=SCAN_SCHEDULE_ID, task_queue=task_queue)
-    return _every(action, every)
+    note = (
+        f"订单异常扫描:每 {_span(every)} 找出物流停滞(T-STALL)的包裹和超时未发货(T-MISSED)的订单,各开一个案件"
+        "并通知商家。暂停后不再自动发现这两类异常。"
+    )
+    return _every(action, every, note)
 
 
 def reconcile_schedule(task_queue: str, every: timedelta) -> Schedule:
@@ -171,7 +177,11 @@ def reconcile_schedule(task_queue: str, every: timedelta) -> Schedule:
     action = ScheduleActionStartWorkflow(
         ReconcileWorkflow.run, ReconcileRequest(), id=RECONCILE_SCHEDULE_ID, task_queue=task_queue
     )
-    return _every(action, every)
+    note = (
+        f"案件对账:每 {_span(every)} 找出工作流已结束(终止、重置、取消)但仍未结案的案件,按时间线结案并通知双方;"
+        "工作流正常完成而案件仍开着的,留给客服。不动任何款项。"
+    )
+    return _every(action, every, note)
 
 
 def evidence_sweep_schedule(task_queue: str, every: timedelta, grace: timedelta) -> Schedule:
@@ -182,15 +192,29 @@ def evidence_sweep_schedule(task_queue: str, every: timedelta, grace: timedelta)
         id=EVIDENCE_SWEEP_SCHEDULE_ID,
         task_queue=task_queue,
     )
-    return _every(action, every)
+    note = (
+        f"证据清理:每 {_span(every)} 删除没有任何证据记录引用、且写入已超过 {_span(grace)} 的证据文件"
+        "(撤回的上传)。有记录的文件从不删除。"
+    )
+    return _every(action, every, note)
 
 
-def _every(action: ScheduleActionStartWorkflow, every: timedelta) -> Schedule:
+def _every(action: ScheduleActionStartWorkflow, every: timedelta, note: str) -> Schedule:
+    """`note` is what the UI's *Schedules* page shows beside it: what it does, in the operators' words."""
     return Schedule(
         action=action,
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        state=ScheduleState(note=note),
     )
+
+
+def _span(every: timedelta) -> str:
+    seconds = int(every.total_seconds())
+    for unit, size in (("天", 86400), ("小时", 3600), ("分钟", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} 秒"
 
 
 async def ensure_scan_schedule(client: Client, task_queue: str, every: timedelta) -> None:
@@ -204,7 +228,10 @@ async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) 
         await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
 
-        def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+        def replace(current: ScheduleUpdateInput) -> ScheduleUpdate:
+            state = current.description.schedule.state
+            if state.paused:  # an operator paused it: their pause and its note stay
+                return ScheduleUpdate(schedule=dataclasses.replace(schedule, state=state))
             return ScheduleUpdate(schedule=schedule)
 
         await client.get_schedule_handle(schedule_id).update(replace)

@@ -90,11 +90,15 @@ class CaseCloser:
 
     @activity.defn
     async def close_cancelled(self, ending: CaseEnding) -> CaseClosed:
-        """The workflow caught a cancel request: the case closes `cancelled`, saying who asked and why."""
-        asked = await end_request(self._client, ending.workflow_id, ending.run_id)
-        by = UI_CANCELLER if asked.identity in ("", UNKNOWN) else asked.identity
-        reason = asked.reason or UI_CANCELLED
-        data = {"by": by, "reason": reason, "via": "cancel_request"}
+        """The case closes `cancelled`, saying who asked and why: the agent of a `cancel` update (`ending.by`), else
+        the run's cancel request as its history names it (the Temporal UI names nobody)."""
+        if ending.by:
+            by, reason, via = ending.by, ending.reason, "cancel_update"
+        else:
+            asked = await end_request(self._client, ending.workflow_id, ending.run_id)
+            by = UI_CANCELLER if asked.identity in ("", UNKNOWN) else asked.identity
+            reason, via = asked.reason or UI_CANCELLED, "cancel_request"
+        data = {"by": by, "reason": reason, "via": via}
         draft = EventDraft("case_cancelled", Role.AGENT, by, ending.at, data)
         stored, _ = await close(self._sessions, self._keys, ending.case_id, draft)
         return CaseClosed(stored or CaseStatus.CANCELLED, by, reason)

@@ -137,6 +137,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 _MORE_RESPONSES: dict[int, str] = {
     413: "The body or file is larger than allowed (`payload_too_large`, `file_too_large`)",
+    410: "The evidence link has expired (`link_expired`); ask for a new one",
     429: "A buyer's cap is reached (`too_many_cases` on one order, `too_many_withdrawals` in 24 hours)",
     415: "The file's bytes are not an allowed type (`unsupported_media_type`)",
     500: "A stored file no longer matches its SHA-256 (`evidence_corrupted`) or is gone (`evidence_missing`)",

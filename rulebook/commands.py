@@ -9,6 +9,16 @@ from rulebook.enums import CaseKind, CaseStatus, Outcome
 
 AGENT_RULE = "AGENT-DECISION"  # an agent's ruling overrides the rules, with the agent's written rationale
 CASH_OUTCOMES = frozenset({Outcome.REFUND, Outcome.PARTIAL_REFUND, Outcome.RETURN_REFUND, Outcome.COUPON})
+# What an agent may rule (the REST `decide` and the UI's `decide` alike): a return is the merchant's approval, not a
+# ruling, and a hand-off to the agents is no ruling at all.
+AGENT_OUTCOMES = (
+    Outcome.REFUND,
+    Outcome.PARTIAL_REFUND,
+    Outcome.COUPON,
+    Outcome.RESHIP,
+    Outcome.EXCHANGE,
+    Outcome.REJECT,
+)
 NEEDS_AMOUNT = frozenset({Outcome.PARTIAL_REFUND, Outcome.COUPON})  # proposed or decided only with an amount
 
 

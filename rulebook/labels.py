@@ -105,7 +105,40 @@ RESOLUTION_ZH: dict[str, str] = {
     "same_day_local_reship": "本地当日补发",
 }
 
+CLAIM_ZH: dict[str, str] = {
+    "worn": "商品已被使用",
+    "tags_removed": "吊牌已拆",
+    "not_resaleable": "影响二次销售",
+    "unsealed": "已拆封",
+    "courier_not_delivered": "经核实快递未投递",
+}
+
+TRACKING_ZH: dict[str, str] = {
+    "picked_up": "已揽收",
+    "in_transit": "运输中",
+    "out_for_delivery": "派送中",
+    "delivered": "已签收",
+    "exception": "物流异常",
+    "returned": "已退回",
+}
+
+SHIPMENT_ZH: dict[str, str] = {"not_shipped": "未发货", "in_transit": "运输中", "delivered": "已签收"}
+
+# What system evidence is (`workflows/system_evidence.py` sources)
+SOURCE_ZH: dict[str, str] = {
+    "listing_snapshot": "下单时的商品快照",
+    "tracking_nodes": "物流节点",
+    "courier_urge": "催促快递记录",
+    "courier_delivery_record": "快递签收记录",
+    "refund_executed": "退款凭证",
+    "coupon_issued": "优惠券凭证",
+    "reshipment_instructed": "补发指令",
+    "order_unlocked": "订单解锁记录",
+    "transfer_executed": "调拨记录",
+}
+
 EVIDENCE_ZH: dict[str, str] = {
+    "system": "系统证据",
     "photo": "照片",
     "chat_log": "聊天记录",
     "logistics_screenshot": "物流截图",

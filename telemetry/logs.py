@@ -4,6 +4,7 @@ logged: the request's id and the case of its path (API), the workflow and its ca
 """
 
 import logging
+import re
 import sys
 from collections.abc import Mapping
 from contextvars import ContextVar
@@ -79,6 +80,9 @@ class ReadableFormatter(logging.Formatter):
         return super().format(record)
 
 
+SIGNED_LINK = re.compile(r"(/evidence-links/)[^\s?\"]+")  # a live link in a log line would open its file
+
+
 class ContextFields(logging.Filter):
     """Puts the service and the context known where a record was logged on it, as its own fields."""
 
@@ -88,6 +92,8 @@ class ContextFields(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.service = self.service
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):  # an evidence link opens a file
+            record.args = tuple(SIGNED_LINK.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args)
         for key, value in context(record).items():
             if not hasattr(record, key):
                 setattr(record, key, value)

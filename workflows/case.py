@@ -43,7 +43,7 @@ from workflows.remedies import RemedyFlows
 from workflows.returns import GoodsJourney
 from workflows.state import CaseState
 from workflows.steps import ACTIVITY_TIMEOUT, RETRY, CaseSteps
-from workflows.visibility import timer_summary
+from workflows.visibility import override_window_summary, timer_summary
 from workflows.waits import Waits
 
 with workflow.unsafe.imports_passed_through():
@@ -85,7 +85,8 @@ class CaseWorkflow:
             else:
                 workflow.set_current_details(self._steps.details(self._steps.view()))
             await self._until_closed()
-            if self._override.decided_by_platform() and workflow.patched(OVERRIDE_PATCH):
+            cancelled = self._steps.status == CaseStatus.CANCELLED  # an agent's `cancel`: no override after it
+            if not cancelled and self._override.decided_by_platform() and workflow.patched(OVERRIDE_PATCH):
                 await self._override_window()
                 await self._until_closed()  # an override whose money fell short waits on an agent again
             await self._until_settled()
@@ -161,13 +162,13 @@ class CaseWorkflow:
 
     # --- the opening, and the API's commands ---------------------------------------------------------------------
 
-    @workflow.update
+    @agent_desk.service_update(agent_desk.OPENED_HELP)
     async def opened(self) -> CaseStatus:
         """Returns once the case is stored as opened (and decided at once where the rule book says so)."""
         await workflow.wait_condition(lambda: self._state.opened)
         return self._steps.status
 
-    @workflow.update
+    @agent_desk.service_update(agent_desk.ACT_HELP)
     async def act(self, request: ActionRequest) -> CaseStatus:
         return await self._act(request)
 
@@ -201,7 +202,7 @@ class CaseWorkflow:
         if status.is_final:
             raise ApplicationError(f"the case is {status}", {"status": status}, type="invalid_state")
 
-    @workflow.update
+    @agent_desk.service_update(agent_desk.ADD_EVIDENCE_HELP)
     async def add_evidence(self, added: EvidenceAdded) -> CaseStatus:
         if self._repeated():
             return self._steps.status
@@ -225,7 +226,7 @@ class CaseWorkflow:
         if not self._repeated() and self._state.opened:
             self._check_open()
 
-    @workflow.update
+    @agent_desk.service_update(agent_desk.TRACKING_HELP)
     async def tracking(self, update: TrackingUpdate) -> CaseStatus:
         """A logistics event of the case's return, replacement or intercepted parcel; the same event twice changes
         nothing."""
@@ -252,6 +253,7 @@ class CaseWorkflow:
 
     @agent_decide.validator
     def _validate_agent_decide(self, ruling: agent_desk.AgentDecision) -> None:
+        agent_desk.check_decision(ruling)
         self._check(agent_desk.decision(ruling))
 
     @workflow.update(name="message", description=agent_desk.MESSAGE_HELP)
@@ -310,19 +312,36 @@ class CaseWorkflow:
         """The case is closed by the platform's own decision: an agent may still override it for a while."""
         try:
             overridden = lambda: self._override.overridden  # noqa: E731
-            await workflow.wait_condition(overridden, timeout=self._case.timers.override)
+            window = self._case.timers.override
+            await workflow.wait_condition(overridden, timeout=window, timeout_summary=override_window_summary(window))
         except TimeoutError:
             pass
 
-    # --- ending from outside: the Temporal UI's cancel (workflows/ending.py) ------------------------------------
+    # --- ending from outside: an agent's `cancel`, the Temporal UI's cancel (workflows/ending.py) ---------------
 
-    async def _close_cancelled(self) -> None:
-        """A cancel request closes the case `cancelled`, once the step in hand is stored."""
+    @workflow.update(name="cancel", description=agent_desk.CANCEL_HELP)
+    async def cancel(self, cancel: agent_desk.Cancellation) -> CaseStatus:
+        """An agent closes the case `cancelled` with who and why; the workflow then completes."""
+        by, reason = agent_desk.cancellation(cancel)
+        await self._until_opened()
+        self._check_open()
+        await self._close_cancelled(by, reason)
+        return self._steps.status
+
+    @cancel.validator
+    def _validate_cancel(self, cancel: agent_desk.Cancellation) -> None:
+        self._check_open()
+        agent_desk.cancellation(cancel)
+
+    async def _close_cancelled(self, by: str = "", reason: str = "") -> None:
+        """A cancel request (or an agent's `cancel`) closes the case `cancelled`, once the step in hand is stored."""
         async with self._lock:
             if self._steps.status.is_final:
                 return
             info = workflow.info()
-            closing = ending.CaseEnding(self._case.case_id, info.workflow_id, info.run_id, workflow.now())
+            closing = ending.CaseEnding(
+                self._case.case_id, info.workflow_id, info.run_id, workflow.now(), by=by, reason=reason
+            )
             closed = await workflow.execute_activity_method(
                 CaseCloser.close_cancelled,
                 closing,

@@ -1,4 +1,5 @@
-"""How a case ends from outside its own flow: a cancel request from the Temporal UI, or a workflow that ended
+"""How a case ends from outside its own flow: an agent's `cancel` update (who and why), a cancel request from the
+Temporal UI, or a workflow that ended
 (terminated, reset, timed out) without closing its case row, found by the reconciliation schedule
 (`workflows/reconcile.py`), which closes it as its timeline says; a workflow that completed while its row is open
 is no ending, and its case is left open for an agent (`activities/closing.py`).
@@ -19,12 +20,16 @@ OPEN_STATUSES = tuple(status for status in CaseStatus if not status.is_final)
 
 @dataclass(frozen=True)
 class CaseEnding:
-    """A cancelled case to close; `at` is the workflow's time, so a retried activity writes the same event."""
+    """A cancelled case to close; `at` is the workflow's time, so a retried activity writes the same event.
+    `by` and `reason` name who cancelled and why when an agent said so (the `cancel` update); empty, the activity
+    reads them from the run's cancel request (the Temporal UI's, which names neither)."""
 
     case_id: str
     workflow_id: str
     run_id: str
     at: datetime
+    by: str = ""
+    reason: str = ""
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,7 @@ class ExceptionDesk:
             case.order_id,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+            summary="商家补救已完成:解除超卖订单的锁定",
         )
         unlocked = {"order_id": case.order_id, "resolution": resolution}
         events.append(self._steps.system("order_unlocked", unlocked))

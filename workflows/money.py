@@ -16,6 +16,7 @@ from rulebook.timers import TimerId, refund_alert_after
 from workflows.messages import EventDraft, MoneyMove, MoneyReceipt
 from workflows.state import MoneyState
 from workflows.steps import ACTIVITY_TIMEOUT, RETRY, CaseSteps
+from workflows.visibility import refund_watch_summary
 
 with workflow.unsafe.imports_passed_through():
     from activities.payments import MoneyActivities
@@ -24,6 +25,7 @@ from datetime import timedelta
 
 MONEY_HEARTBEAT_TIMEOUT = timedelta(seconds=5)  # a worker that dies mid-payment is noticed in 5 s, not 30 s (WF-04)
 MONEY_KINDS = {Outcome.REFUND: "refund", Outcome.PARTIAL_REFUND: "refund", Outcome.COUPON: "coupon"}
+MONEY_ZH = {"refund": "退款", "coupon": "发放优惠券", "reversal": "追回退款", "compensation": "补偿"}
 DONE = {"refund": "refund_executed", "coupon": "coupon_issued", "reversal": "refund_reversed"}
 REFUND_WATCH_PATCH = "refund-deadline-watch"  # cases opened before it never started T-REFUND's alert timer
 
@@ -69,6 +71,7 @@ class MoneyFlow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             heartbeat_timeout=MONEY_HEARTBEAT_TIMEOUT,
             retry_policy=RETRY,
+            summary=f"款项:{MONEY_ZH.get(kind, kind)} ¥{amount_cents / 100:.2f}({move.business_key})",
         )
         if kind == "refund" and workflow.patched(REFUND_WATCH_PATCH):
             await self._watch_refund(run, move, pending if pending is not None else [])
@@ -93,7 +96,8 @@ class MoneyFlow:
         limit = self._steps.case.timers.refund
         started = workflow.now()
         try:
-            await workflow.wait_condition(run.done, timeout=refund_alert_after(limit))
+            after = refund_alert_after(limit)
+            await workflow.wait_condition(run.done, timeout=after, timeout_summary=refund_watch_summary(after))
             return
         except TimeoutError:
             pass

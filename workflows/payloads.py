@@ -1,5 +1,5 @@
 """The service's Temporal data converter: pydantic's JSON (`temporalio.contrib.pydantic`), with its type adapters
-built once per process.
+built once per process, and a failure converter under which a refusal is one sentence.
 
 The SDK gives every workflow run a payload converter of its own, and pydantic's keeps its type adapters per
 converter: each new case rebuilt the adapters of its input and its facts, ~5 ms of CPU. Here an adapter is shared
@@ -15,13 +15,17 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from temporalio.api.common.v1 import Payload
+from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
     CompositePayloadConverter,
     DataConverter,
+    DefaultFailureConverter,
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
 )
+from temporalio.converter import PayloadConverter as SDKPayloadConverter
+from temporalio.exceptions import ApplicationError
 
 _PROCESS_MODULES = sys.modules  # this module is imported outside any sandbox: the process's own module table
 
@@ -67,4 +71,21 @@ class PayloadConverter(CompositePayloadConverter):
         )
 
 
-data_converter = DataConverter(payload_converter_class=PayloadConverter)
+# The ApplicationError types a validator or a handler refuses a command with (the API answers them 4xx:
+# api/case_workflow.py `_refused`). They are the command's answer, not a crash.
+REFUSALS = frozenset({"invalid_state", "forbidden", "invalid_request", "invalid_amount", "extension_too_long"})
+
+
+class FailureConverter(DefaultFailureConverter):
+    """The SDK's failures, except that a refusal carries no Python stack trace: the Temporal UI shows the failure's
+    stack trace under its message, so an agent whose update is refused would read a traceback of the workflow's
+    code beneath the one sentence that says why. Its type, message and details (the API's error mapping) stay."""
+
+    def to_failure(self, exception: BaseException, payload_converter: SDKPayloadConverter, failure: Failure) -> None:
+        super().to_failure(exception, payload_converter, failure)
+        if isinstance(exception, ApplicationError) and exception.type in REFUSALS:
+            failure.stack_trace = ""
+            failure.ClearField("cause")
+
+
+data_converter = DataConverter(payload_converter_class=PayloadConverter, failure_converter_class=FailureConverter)

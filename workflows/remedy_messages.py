@@ -16,6 +16,18 @@ class RemedyAction(StrEnum):
     DELIVERY_RECORD = "delivery_record"
 
 
+REMEDY_ZH = {
+    RemedyAction.CANCEL_FULFILMENT: "取消发货",
+    RemedyAction.RESHIP: "补发",
+    RemedyAction.STOCK: "查询库存",
+    RemedyAction.TRANSFER: "紧急调拨",
+    RemedyAction.UPGRADE_TRANSPORT: "升级运输方式",
+    RemedyAction.INTERCEPT: "快递拦截",
+    RemedyAction.URGE: "催促快递",
+    RemedyAction.DELIVERY_RECORD: "调取签收记录",
+}
+
+
 @dataclass(frozen=True)
 class ItemQuantity:
     sku: str

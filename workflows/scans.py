@@ -42,6 +42,7 @@ class ScanWorkflow:
                 start_to_close_timeout=PAGE_TIMEOUT,
                 heartbeat_timeout=PAGE_HEARTBEAT,
                 retry_policy=PAGE_RETRY,
+                summary=f"扫描{'物流停滞的包裹' if scan.phase == STALLED else '超时未发货的订单'}:第 {pages + 1} 页",
             )
             scan = replace(
                 scan,
@@ -56,6 +57,7 @@ class ScanWorkflow:
             start_to_close_timeout=PAGE_TIMEOUT,
             heartbeat_timeout=PAGE_HEARTBEAT,
             retry_policy=PAGE_RETRY,
+            summary="补开已记录但工作流未启动的异常案件",
         )
         return replace(scan.found, restarted=restarted)
 

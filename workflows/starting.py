@@ -82,13 +82,15 @@ def summary(case: Case) -> str:
 
 
 def details(case: Case) -> str:
+    """The case page's static details, in the words the agents read (no codes): the case as it was asked. What
+    happened since is the current details' story; the *Input* tab is the workflow's raw input, for the service."""
     lines = [
-        f"**Case** {case.case_id} ({case.kind})",
-        f"**Order** {case.order_id} · buyer {case.buyer_id} · shop {case.shop_id}",
-        f"**Asked** ¥{case.amount_cents / 100:.2f} · reason {case.reason}",
-        "The Input's `urgent` is only the flag at opening: the rules' urgency is in the current details and the "
-        "`Urgent` and `Priority` columns.",
+        f"**案件** `{case.case_id}` · {word(KIND_ZH, case.kind)}",
+        f"**订单** `{case.order_id}` · 买家 `{case.buyer_id}` · 店铺 `{case.shop_id}`",
+        f"**申请** {yuan(case.amount_cents)} · 原因 {word(REASON_ZH, case.reason)}"
+        + (" · 买家称急需" if case.urgent else ""),
+        "案件的进展、证据和处理方法见 **Current Details**(随案件更新);Input 页只是开立时交给工作流的原始参数。",
     ]
     if case.description:
-        lines.append(f"**Buyer says** {case.description[:500]}")
+        lines.append(f"**买家描述** {case.description[:500]}")
     return "\n\n".join(lines)

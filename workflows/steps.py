@@ -33,7 +33,7 @@ from workflows.messages import (
     StepRecord,
 )
 from workflows.order_lock_messages import CaseLockRelease
-from workflows.remedy_messages import RemedyCall, RemedyReceipt
+from workflows.remedy_messages import REMEDY_ZH, RemedyCall, RemedyReceipt
 from workflows.state import CaseState, Position
 from workflows.story import View, details
 
@@ -190,7 +190,11 @@ class CaseSteps:
         changed goes on the timeline before the closing."""
         release = CaseLockRelease(self.case.case_id, self.case.order_id)
         released = await workflow.execute_activity_method(
-            OrderLocks.release_case_lock, release, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+            OrderLocks.release_case_lock,
+            release,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary="结案:解除订单锁定(超卖)",
         )
         if released.event_type is None:
             return events
@@ -227,7 +231,11 @@ class CaseSteps:
         run_id, first = workflow.info().run_id, step.first_seq
         note = DivergenceNote(self.case.case_id, run_id, first, attempted, workflow.now(), self.at.deadline)
         stored = await workflow.execute_activity_method(
-            CaseRecorder.record_divergence, note, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+            CaseRecorder.record_divergence,
+            note,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=RETRY,
+            summary="时间线已由另一运行写入:记录分歧,转客服",
         )
         chain = self._state.chain
         chain.anchor.extend(stored.hashes or [None] * (stored.seq - chain.seq))
@@ -258,6 +266,7 @@ class CaseSteps:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             heartbeat_timeout=REMEDY_HEARTBEAT_TIMEOUT,
             retry_policy=RETRY,
+            summary=f"执行补救:{REMEDY_ZH.get(call.action, call.action)}({call.business_key})",
         )
 
     async def facts(self) -> CaseFacts:

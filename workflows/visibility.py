@@ -58,12 +58,30 @@ def attributes(view: View, story: CaseStory) -> list[SearchAttributeUpdate[Any]]
     return updates + ([sa.ASSIGNED_AGENT.value_set(story.assignee)] if story.assignee else [])
 
 
+def span(wait: timedelta) -> str:
+    """'24h', '6d', '90s': a wait as the settings write it."""
+    seconds = wait.total_seconds()
+    if seconds >= 48 * 3600 and seconds % 86400 == 0:
+        return f"{seconds / 86400:.0f}d"
+    return f"{seconds / 3600:.0f}h" if seconds >= 3600 else f"{seconds:.0f}s"
+
+
 def timer_summary(status: CaseStatus, wait: timedelta) -> str:
     """'商家答复期限 T-MERCHANT 24h': what the timer in the UI's history is waiting for."""
     timer = STATUS_TIMER.get(status, "")
     hours = wait.total_seconds() / 3600
-    span = f"{hours:.0f}h" if hours >= 1 else f"{wait.total_seconds():.0f}s"
-    return f"{word(TIMER_ZH, timer)} {timer} {span}".strip()
+    length = f"{hours:.0f}h" if hours >= 1 else f"{wait.total_seconds():.0f}s"
+    return f"{word(TIMER_ZH, timer)} {timer} {length}".strip()
+
+
+def override_window_summary(wait: timedelta) -> str:
+    """'客服改判窗口 72h': the platform closed the case by itself; an agent may still override it meanwhile."""
+    return f"客服改判窗口(平台自动结案后可改判) {span(wait)}"
+
+
+def refund_watch_summary(wait: timedelta) -> str:
+    """'退款到账提醒 T-REFUND 6d': a refund the provider has not confirmed by then goes to the agents."""
+    return f"退款未到账则提醒客服 T-REFUND {span(wait)}"
 
 
 def step_summary(events: tuple[EventDraft, ...]) -> str:

@@ -22,7 +22,7 @@ from api import links
 from api.case_workflow import add_evidence
 from api.deps import EvidenceStoreDep, PartyDep, SessionDep, TemporalDep, VisibleCaseDep
 from api.errors import ApiError, InvalidState, NotFound, Unprocessable, documented
-from api.evidence_store import EvidenceCorrupted, StoredFile
+from api.evidence_store import EvidenceCorrupted, EvidenceStore, StoredFile
 from api.idempotency import IDEMPOTENT, IdempotentRoute
 from api.schemas.evidence import EvidenceList, EvidencePublic
 from api.sniff import EXTENSIONS, JSON
@@ -98,17 +98,24 @@ async def download_evidence(
     evidence_id: str, case: VisibleCaseDep, session: SessionDep, store: EvidenceStoreDep
 ) -> Response:
     """The file, re-hashed on the way out: bytes that no longer match their SHA-256 are never served."""
-    evidence = await _of_case(session, case, evidence_id)
+    return await file_response(await of_case(session, case, evidence_id), store)
+
+
+async def file_response(evidence: Evidence, store: EvidenceStore, *, inline: bool = False) -> Response:
+    """The evidence's bytes, re-hashed; `inline` (an agent's signed link): shown in the browser rather than saved,
+    still sandboxed, never cached and never sent on as a referrer."""
     if evidence.content is not None:  # system evidence: its canonical JSON, re-hashed like a file
         data, extension = system_content(evidence), "json"
     else:
         data = await store.read(evidence.storage_key, evidence.sha256)
         extension = evidence.storage_key.rsplit(".", 1)[-1]
+    disposition = "inline" if inline else "attachment"
     headers = {
-        "Content-Disposition": f'attachment; filename="{evidence.evidence_id}.{extension}"',
+        "Content-Disposition": f'{disposition}; filename="{evidence.evidence_id}.{extension}"',
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "private, no-store",
+        "Referrer-Policy": "no-referrer",
         "ETag": f'"{evidence.sha256}"',
     }
     return Response(data, media_type=evidence.media_type, headers=headers)
@@ -127,7 +134,7 @@ async def evidence_of(session: AsyncSession, case_id: str) -> list[EvidencePubli
     return [EvidencePublic.of(e) for e in rows.all()]
 
 
-async def _of_case(session: AsyncSession, case: Case, evidence_id: str) -> Evidence:
+async def of_case(session: AsyncSession, case: Case, evidence_id: str) -> Evidence:
     """The evidence if it belongs to this (visible) case: another case's id is as unknown as a made-up one."""
     evidence = await session.get(Evidence, evidence_id)
     if evidence is None or evidence.case_id != case.case_id:

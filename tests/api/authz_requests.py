@@ -10,6 +10,7 @@ from typing import Any
 
 from httpx import AsyncClient, Response
 
+from api.evidence_links import EvidenceLinks
 from tests.api.authz_world import (
     RETURN_ADDRESS,
     Objects,
@@ -22,7 +23,7 @@ from tests.api.authz_world import (
     step,
 )
 from tests.api.evidence_helpers import png
-from tests.api.helpers import new_id, order_body
+from tests.api.helpers import SECRET, new_id, order_body
 
 PUBLIC_PAGES = ("/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
 Prepare = Callable[[AsyncClient, People, Objects, str], Awaitable[Objects]]
@@ -50,6 +51,12 @@ class Row:
 
 def _action(body: Callable[[], dict[str, Any]], target: str = "case_id", prepare: Prepare | None = None) -> Row:
     return Row(lambda o, p: Call("POST", f"/cases/{getattr(o, target)}/actions", body()), prepare)
+
+
+def _link(o: Objects) -> str:
+    """A link the test API signed (its key is derived from the tests' JWT secret) for buyer A's photo."""
+    links = EvidenceLinks.configured(None, SECRET, timedelta(minutes=5))
+    return links.mint(o.case_id, o.evidence_id, "agent-1", datetime.now(UTC))[0]
 
 
 # --- objects of a cell's own ----------------------------------------------------------------------------------------
@@ -242,6 +249,10 @@ ROWS: dict[str, Row] = {
         ),
         _closed_by_platform,
     ),
+    "POST /agent/cases/{case_id}/evidence/{evidence_id}/link": Row(
+        lambda o, p: Call("POST", f"/agent/cases/{o.case_id}/evidence/{o.evidence_id}/link")
+    ),
+    "GET /evidence-links/{link}": Row(lambda o, p: Call("GET", f"/evidence-links/{_link(o)}")),
     "POST /agent/cases/{case_id}/reassign": Row(  # appends: the case's state stays
         lambda o, p: Call("POST", f"/agent/cases/{o.case_id}/reassign", {"to_agent_id": "agent-2", "reason": "交接"})
     ),

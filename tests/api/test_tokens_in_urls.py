@@ -8,7 +8,9 @@ import re
 import pytest
 from httpx import AsyncClient
 
-from tests.api.helpers import SECRET, act, new_id, open_case, push_order
+from telemetry.logs import ContextFields
+from tests.api.evidence_helpers import png, upload
+from tests.api.helpers import AGENT, SECRET, act, new_id, open_case, push_order
 
 CREDENTIAL_NAME = re.compile(r"token|jwt|auth|bearer|api[-_]?key|secret|passw|session|credential", re.IGNORECASE)
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
@@ -62,3 +64,25 @@ async def test_the_service_logs_no_token_whatever_a_request_ends_in(
     written = caplog.text  # every record formatted, tracebacks included
     assert "temporal exploded" in written
     assert JWT.search(written) is None and "Bearer" not in written and SECRET not in written
+
+
+async def test_the_one_link_in_a_url_is_a_signed_evidence_link_that_authenticates_nobody(client: AsyncClient) -> None:
+    """`GET /evidence-links/{link}` is a capability URL, not a credential: it opens one file for minutes
+    (api/evidence_links.py). A user's token in its place opens nothing, the link as a bearer token opens nothing
+    else, and the access log never writes it."""
+    order = await push_order(client)
+    case_id = (await open_case(client, order))["case_id"]
+    photo = await upload(client, case_id, order.buyer, png())
+    evidence_id = photo.json()["evidence_id"]
+    asked = await client.post(f"/agent/cases/{case_id}/evidence/{evidence_id}/link", headers=AGENT)
+    link = asked.json()["url"].split("/evidence-links/")[1]
+
+    agent_token = AGENT["Authorization"].removeprefix("Bearer ")
+    assert (await client.get(f"/evidence-links/{agent_token}")).status_code == 404
+    assert (await client.get(f"/cases/{case_id}", headers={"Authorization": f"Bearer {link}"})).status_code == 401
+    assert (await client.get(f"/evidence-links/{link}")).status_code == 200
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', None, None)
+    record.args = ("127.0.0.1:5000", "GET", f"/evidence-links/{link}", "1.1", 200)
+    ContextFields("api").filter(record)
+    assert link not in record.getMessage() and "/evidence-links/…" in record.getMessage()

@@ -1,6 +1,8 @@
 """A support agent's first hour, in a real browser: the arbitration queue in the Temporal UI, a case found by its
-title, its story read on its page; and the API's /docs, offline. No request may leave 127.0.0.1."""
+title, its story read on its page (item, delivery, the merchant's claims, evidence opened by a signed link), a ruling
+and a refusal in the update dialog; and the API's /docs, offline. No request may leave 127.0.0.1."""
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -8,9 +10,10 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright
+from playwright.async_api import Browser, BrowserContext, Locator, Page, Route, async_playwright
 
-from tests.api.helpers import act, case_body, open_case, push_order
+from tests.api.evidence_helpers import png, upload
+from tests.api.helpers import AGENT, act, case_body, open_case, push_order
 from tests.browser.conftest import CHROMIUM, Desk
 from tests.support.polling import eventually
 
@@ -172,3 +175,118 @@ async def test_request_cancellation_in_the_ui_closes_the_case_cancelled_and_free
     await page.get_by_text("User Metadata", exact=True).click()
     assert "状态 已取消" in await rendered_text(page, until="仅退款 ¥99.00 · 已取消")
     await page.screenshot(path=SCREENSHOTS / "ui-cancelled-case.png", full_page=True)
+
+
+async def disputed_case(desk: Desk) -> tuple[dict[str, object], str]:
+    """A delivered tee the buyer photographed, the merchant rejected saying it was worn with its tags off, and the
+    buyer escalated: it waits on an agent. Returns the case and the photo's evidence id."""
+    async with httpx.AsyncClient(base_url=desk.api_url, timeout=30) as http:
+        order = await push_order(http)
+        case = await open_case(http, order, description="洗了一次就开线")
+        case_id = str(case["case_id"])
+        photo = await upload(http, case_id, order.buyer, png(), note="开线处")
+        assert photo.status_code == 201, photo.text
+        rejected = await act(
+            http,
+            case_id,
+            order.merchant,
+            action="reject",
+            reason="商品已穿过,吊牌已拆",
+            claims=["worn", "tags_removed"],
+        )
+        assert rejected.status_code == 200, rejected.text
+        escalated = await act(http, case_id, order.buyer, action="escalate", reason="质量问题,不是穿坏的")
+        assert escalated.status_code == 200, escalated.text
+    return case, str(photo.json()["evidence_id"])
+
+
+async def send_update(page: Page, name: str, payload: str) -> Locator:
+    """More Actions → Send an Update, the update picked from the list, its input typed; Tab leaves the JSON editor
+    (while it has focus, the first click on Submit only takes the focus away), then Submit."""
+    dialog = page.get_by_role("dialog").filter(visible=True)
+    if not await dialog.count():
+        await page.get_by_role("button", name="More Actions").click()
+        await page.get_by_role("menuitem", name="Send an Update").click()
+        await dialog.get_by_role("button", name="Select an Update").click()
+        await page.get_by_role("option").filter(has_text=re.compile(rf"^\s*{name}\b")).click()
+    data = dialog.get_by_role("textbox", name="Data")
+    await data.click()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.insert_text(payload)
+    await page.keyboard.press("Tab")
+    await dialog.get_by_role("button", name="Submit").click()
+    return dialog
+
+
+async def test_an_agent_rules_from_the_update_dialog_and_a_refusal_reads_as_one_sentence(
+    desk: Desk, local_only: tuple[BrowserContext, list[str]]
+) -> None:
+    context, _ = local_only
+    case, _ = await disputed_case(desk)
+    page = await context.new_page()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.goto(f"{desk.ui_url}/namespaces/default/workflows/{case['workflow_id']}")
+
+    await page.get_by_role("button", name="More Actions").click()
+    await page.get_by_role("menuitem", name="Send an Update").click()
+    dialog = page.get_by_role("dialog").filter(visible=True)
+    await dialog.get_by_role("button", name="Select an Update").click()
+    await page.get_by_role("option").first.wait_for(timeout=30_000)
+    texts = [" ".join((await option.text_content() or "").split()) for option in await page.get_by_role("option").all()]
+    listed = {text.split()[0]: text for text in texts if text}
+    for service in ("act", "add_evidence", "opened", "tracking"):
+        assert "SERVICE ONLY — sent by the API" in listed[service]
+    assert "return_refund" not in listed["decide"] and "agent_id" in listed["cancel"]
+    await page.screenshot(path=SCREENSHOTS / "ui-update-list.png", full_page=False)
+    await page.keyboard.press("Escape")
+
+    refused = '{"agent_id": "agent-1", "outcome": "return_refund", "rationale": "退货退款"}'
+    await send_update(page, "decide", refused)
+    alert = dialog.get_by_role("alert").filter(has_text="cannot")
+    await alert.wait_for(timeout=30_000)
+    said = (await alert.inner_text()).strip()
+    assert said == (
+        "An agent cannot decide return_refund: the outcome is one of refund, partial_refund, coupon, reship, "
+        "exchange, reject."
+    )
+    assert "Traceback" not in await dialog.inner_text() and 'File "' not in await dialog.inner_text()
+    await page.screenshot(path=SCREENSHOTS / "ui-update-refused.png", full_page=False)
+
+    await send_update(page, "decide", '{"agent_id": "agent-1", "outcome": "refund", "rationale": "开线属质量问题"}')
+    await dialog.wait_for(state="hidden", timeout=30_000)
+    async with httpx.AsyncClient(base_url=desk.api_url, timeout=30) as http:
+
+        async def read() -> dict[str, object]:
+            body: dict[str, object] = (await http.get(f"/cases/{case['case_id']}", headers=AGENT)).json()
+            return body
+
+        decided = await eventually(read, lambda c: c["status"] == "resolved", within=30)
+    assert decided["decision"]["outcome"] == "refund"  # type: ignore[index]
+    await page.get_by_text("User Metadata", exact=True).click()
+    await rendered_text(page, until="已解决")
+    await page.screenshot(path=SCREENSHOTS / "ui-case-decided.png", full_page=True)
+
+
+async def test_the_story_tells_item_delivery_claims_and_an_agent_opens_the_photo_by_a_signed_link(
+    desk: Desk, local_only: tuple[BrowserContext, list[str]]
+) -> None:
+    context, _ = local_only
+    case, photo_id = await disputed_case(desk)
+    page = await context.new_page()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.goto(f"{desk.ui_url}/namespaces/default/workflows/{case['workflow_id']}")
+    await page.get_by_text("User Metadata", exact=True).click()
+
+    text = await rendered_text(page, until="商家主张")
+    assert "**" not in text and "quality_defect" not in text and "worn" not in text
+    assert "商品" in text and "已签收" in text and "北京时间" in text
+    assert "商品已被使用、吊牌已拆" in text and "照片 · 买家 · 开线处" in text and photo_id in text
+    assert "/evidence/<证据编号>/link" in text
+    await page.screenshot(path=SCREENSHOTS / "ui-case-story.png", full_page=True)
+
+    async with httpx.AsyncClient(base_url=desk.api_url, timeout=30) as http:
+        asked = await http.post(f"/agent/cases/{case['case_id']}/evidence/{photo_id}/link", headers=AGENT)
+    assert asked.status_code == 200, asked.text
+    shown = await page.goto(asked.json()["url"])  # no token: the link is the grant
+    assert shown is not None and shown.status == 200 and shown.headers["content-type"] == "image/png"
+    await page.screenshot(path=SCREENSHOTS / "ui-evidence-link.png", full_page=False)
