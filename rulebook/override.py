@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from rulebook import settlement
 from rulebook.decisions import Decision
 from rulebook.enums import CaseStatus, Outcome, Role
+from rulebook.timers import format_duration
 
 OVERRIDE_RULE = "AGENT-OVERRIDE"
 OUTCOMES = frozenset({Outcome.REFUND, Outcome.PARTIAL_REFUND, Outcome.COUPON, Outcome.REJECT})
@@ -47,7 +48,7 @@ def check(case: Overridable, outcome: Outcome, amount_cents: int | None, rationa
     if case.overridden:
         raise OverrideRefused("the decision was overridden already", "invalid_state")
     if now > case.closed_at + case.window:
-        raise OverrideRefused(f"the override window ({case.window}) has passed", "invalid_state")
+        raise OverrideRefused(f"the override window ({format_duration(case.window)}) has passed", "invalid_state")
     if outcome not in OUTCOMES:
         raise OverrideRefused(f"an override may be one of {', '.join(sorted(OUTCOMES))}", "invalid_request")
     if outcome in NEEDS_AMOUNT and not amount_cents:

@@ -6,6 +6,7 @@ all), and aimed half the time at objects that exist, so that they get past autho
 """
 
 import random
+import re
 from typing import Any
 
 import pytest
@@ -84,6 +85,14 @@ async def test_no_request_gets_a_5xx_or_an_undocumented_status_or_an_unshaped_er
     assert {200, 201, 401, 403, 404, 422} <= set(seen), f"the fuzz did not reach the handlers: {seen}"
 
 
+# What no error message shows a person: an enum's repr, an ISO time, a Python object or a traceback.
+NOT_READABLE = [
+    re.compile(r"<[A-Za-z]+\.[A-Z_]+: "),
+    re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"),
+    re.compile(r"object at 0x|Traceback \(most recent call last\)"),
+]
+
+
 def _problem(status: int, response: Any, documented: set[str]) -> str | None:
     if status >= 500 and status != 503:
         return response.text[:300]
@@ -93,6 +102,8 @@ def _problem(status: int, response: Any, documented: set[str]) -> str | None:
         body = response.json()
         if set(body) != {"error"} or not {"code", "message"} <= set(body["error"]):
             return f"error body not in the shared shape: {body}"
+        if any(pattern.search(str(body["error"]["message"])) for pattern in NOT_READABLE):
+            return f"an error message a person cannot read: {body['error']['message']}"
     return None
 
 
