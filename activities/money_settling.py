@@ -7,8 +7,9 @@ is free again); a provider still processing it, or not answering, leaves it for 
 transaction, and the ledger's guard lets a row settle only once.
 
 Only a workflow that is not running lets its money be settled from outside: a closed case whose workflow still
-runs (the override window) may have a move in flight. And only `settle_after` after the workflow closed: an attempt
-of the money activity still in flight when its workflow ended has run its course by then (30 s at most).
+runs (the override window) may have a move in flight. And only `settle_after` after the workflow closed and after
+the move began: an attempt of the money activity still in flight when its workflow ended has run its course by then
+(30 s at most).
 """
 
 import logging
@@ -86,6 +87,8 @@ class MoneySettler:
 
     async def _pending_page(self, after: int, case_ids: Collection[str] | None) -> list[LedgerEntry]:
         query = select(LedgerEntry).where(LedgerEntry.status == LedgerStatus.PENDING, col(LedgerEntry.id) > after)
+        if self._settle_after > timedelta(0):  # a move begun this recently may still be in flight, whatever ended
+            query = query.where(col(LedgerEntry.created_at) <= datetime.now(UTC) - self._settle_after)
         if case_ids is not None:
             query = query.where(col(LedgerEntry.case_id).in_(case_ids))
         async with self._sessions() as session:
