@@ -85,6 +85,13 @@ def room(
     return Room(refund_cents=refund, coupon_cents=coupon, reversal_cents=max(0, case.refunded_cents))
 
 
+def case_room(refund_left_cents: int, case: Moved, coupon_max_cents: int) -> Room:
+    """What may still move for a case as the case itself knows it: the ledger's last answer of what is left to
+    refund, and its own coupons' cap (the order's coupon cap is the ledger's to apply)."""
+    coupon = max(0, coupon_max_cents - case.coupons_cents)
+    return Room(refund_cents=max(0, refund_left_cents), coupon_cents=coupon, reversal_cents=max(0, case.refunded_cents))
+
+
 def targets(outcome: Outcome, amount_cents: int) -> tuple[int, int | None]:
     """What the standing decision means the case's money should be: (net refund, coupons; None = leave as is)."""
     if outcome in REFUND_MONEY:

@@ -3,9 +3,10 @@
 The update validators and the API's 409 `invalid_state` answers come from this table.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role
+from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role, ShipmentDirection
 from rulebook.labels import A_ROLE_EN, KIND_EN, STATUS_EN, plain_en, word
 
 S = CaseStatus
@@ -159,6 +160,15 @@ class TransitionRefused(Exception):
 
 
 IRREVERSIBLE = "something irreversible has happened (money moved, a parcel was sent, or the goods were sent back)"
+
+
+def irreversible(
+    refunded_cents: int, couponed_cents: int, goods_sent_back: bool, parcels: Iterable[ShipmentDirection]
+) -> bool:
+    """product.md §5: what a withdrawal cannot undo — money the case moved, the goods sent back, or a parcel sent for
+    the case (a reshipment or a replacement) or intercepted (the order's own, coming back)."""
+    sent_again = any(d in (ShipmentDirection.REPLACEMENT, ShipmentDirection.OUTBOUND) for d in parcels)
+    return refunded_cents > 0 or couponed_cents > 0 or goods_sent_back or sent_again
 
 
 def supported(kind: CaseKind) -> bool:

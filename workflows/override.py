@@ -46,7 +46,7 @@ class OverrideDesk:
         window = self._steps.case.timers.override
         money, coupon_max = self._money.state, self._steps.case.thresholds.coupon_max_cents
         moved = settlement.Moved(money.refunded_here, money.couponed_here)
-        room = settlement.Room(money.refundable, max(0, coupon_max - money.couponed_here), money.refunded_here)
+        room = settlement.case_room(money.refundable, moved, coupon_max)
         case = overriding.Overridable(at.status, by, at.closed_at, window, self.overridden, coupon_max, moved, room)
         try:
             overriding.check(case, ruling.outcome, ruling.amount_cents, ruling.rationale, workflow.now())

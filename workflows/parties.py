@@ -9,7 +9,7 @@ from temporalio.exceptions import ApplicationError
 
 from rulebook import commands, returns, transitions
 from rulebook.decisions import Decision
-from rulebook.enums import Action, CaseStatus, Outcome, ShipmentDirection, ShipmentState, ShipmentStep
+from rulebook.enums import Action, CaseStatus, Outcome, ShipmentState, ShipmentStep
 from workflows.decisions import Basis, DecisionFlow
 from workflows.evidence_requests import EvidenceAsks
 from workflows.exceptions import ExceptionDesk
@@ -44,11 +44,10 @@ class PartyCommands:
     def irreversible(self) -> bool:
         """Something a withdrawal cannot undo happened: money moved, a parcel was sent or intercepted for the case,
         or the goods were sent back."""
-        money = self._money.state
-        parcels = self._goods.goods.parcels.values()
-        sent_again = any(d in (ShipmentDirection.REPLACEMENT, ShipmentDirection.OUTBOUND) for d in parcels)
-        moved = money.refunded_here > 0 or money.couponed_here > 0
-        return self._goods.sent or moved or sent_again
+        money, goods = self._money.state, self._goods
+        return transitions.irreversible(
+            money.refunded_here, money.couponed_here, goods.sent, goods.goods.parcels.values()
+        )
 
     def check(self, request: ActionRequest) -> None:
         steps = self._steps

@@ -137,3 +137,9 @@ def test_a_coupon_never_takes_a_case_or_an_order_past_its_cap(
     if left:
         assert case_coupons + left <= coupon_max
         assert order_coupons + left <= settlement.order_coupon_cap(paid)
+
+
+def test_a_cases_own_room_is_the_ledgers_last_answer_and_its_own_coupon_cap() -> None:
+    case = Moved(refunded_cents=4000, coupons_cents=500)
+    assert settlement.case_room(5900, case, 20_000) == settlement.Room(5900, 19_500, 4000)
+    assert settlement.case_room(-1, Moved(0, 25_000), 20_000) == settlement.Room(0, 0, 0)

@@ -2,13 +2,14 @@
 
 import pytest
 
-from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role
+from rulebook.enums import Action, CaseKind, CaseStatus, Outcome, Party, Role, ShipmentDirection
 from rulebook.transitions import (
     AWAITING,
     TABLE,
     TransitionRefused,
     allowed_actions,
     check,
+    irreversible,
     role_may,
     status_after,
     supported,
@@ -199,3 +200,21 @@ def test_status_after_a_decision(outcome: Outcome, status: CaseStatus) -> None:
 )
 def test_role_may_says_who_can_ever_take_an_action_on_a_refund_only_case(action: Action, role: Role, may: bool) -> None:
     assert role_may(CaseKind.REFUND_ONLY, action, role) is may
+
+
+@pytest.mark.parametrize(
+    ("refunded", "couponed", "sent_back", "parcels", "expected"),
+    [
+        (0, 0, False, [], False),
+        (0, 0, False, [ShipmentDirection.RETURN], False),  # a return parcel not yet sent is the buyer's to call off
+        (100, 0, False, [], True),
+        (0, 500, False, [], True),
+        (0, 0, True, [ShipmentDirection.RETURN], True),
+        (0, 0, False, [ShipmentDirection.REPLACEMENT], True),  # reshipped or the replacement sent
+        (0, 0, False, [ShipmentDirection.OUTBOUND], True),  # the order's parcel intercepted
+    ],
+)
+def test_what_a_withdrawal_cannot_undo(
+    refunded: int, couponed: int, sent_back: bool, parcels: list[ShipmentDirection], expected: bool
+) -> None:
+    assert irreversible(refunded, couponed, sent_back, parcels) is expected
