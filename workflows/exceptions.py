@@ -20,6 +20,7 @@ from rulebook import exceptions, ranking
 from rulebook.enums import CaseKind, CaseStatus, Party, Resolution
 from rulebook.facts import CaseFacts
 from rulebook.rules.shipment import stalled_event
+from workflows.decisions import standing
 from workflows.messages import ActionRequest, EventDraft
 from workflows.money import MoneyFlow
 from workflows.remedies import RemedyFlows
@@ -101,15 +102,7 @@ class ExceptionDesk:
             steps.event("resolution_chosen", role, actor_id, {"resolution": chosen.resolution, **proof}),
             steps.event("decision_made", role, actor_id, made),
         ]
-        steps.at.decision = {
-            "outcome": decision.outcome,
-            "amount_cents": decision.amount_cents,
-            "by": role,
-            "rules": list(decision.rules),
-            "rationale": decision.rationale_zh,
-            "rationale_en": decision.rationale_en,
-            "resolution": chosen.resolution,
-        }
+        steps.at.decision = {**standing(decision, role), "resolution": chosen.resolution}
         if carried and chosen.urge_courier and not await remedies.parcel_remedy(RemedyAction.URGE, events):
             return
         if chosen.coupon_cents > 0 and not await self._money.pay("coupon", chosen.coupon_cents, False, events):

@@ -15,6 +15,7 @@ from rulebook import override as overriding
 from rulebook import settlement
 from rulebook.enums import CaseStatus, Outcome, Role
 from workflows.agent_desk import Override
+from workflows.decisions import standing
 from workflows.messages import EventDraft
 from workflows.money import DONE, MONEY_KINDS, MoneyFlow
 from workflows.state import OverrideState
@@ -69,15 +70,7 @@ class OverrideDesk:
             carried_out = await self._settle(decision.outcome, decision.amount_cents, events)
         else:
             carried_out = await self._pay_before_settling(decision.outcome, decision.amount_cents, events)
-        steps.at.decision = {
-            "outcome": decision.outcome,
-            "amount_cents": decision.amount_cents,
-            "by": Role.AGENT,
-            "rules": list(decision.rules),
-            "rationale": decision.rationale_zh,
-            "rationale_en": decision.rationale_en,
-            "overrides": previous.get("outcome"),
-        }
+        steps.at.decision = {**standing(decision, Role.AGENT), "overrides": previous.get("outcome")}
         if carried_out:
             steps.at.status = overriding.status_after(decision.outcome)
             steps.at.version += 1
