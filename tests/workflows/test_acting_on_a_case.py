@@ -29,6 +29,7 @@ async def test_a_command_sent_while_the_case_opens_waits_for_the_opening(
 
     assert (await event_types(sessions, case.case_id))[:2] == ["case_opened", "message"]
     assert (await stored(sessions, case.case_id)).event_count == 2
+    await handle.terminate(reason="test over")  # left waiting, it would step in through later time skips
 
 
 async def test_a_buyer_cannot_withdraw_once_the_parcel_is_intercepted(
@@ -43,6 +44,7 @@ async def test_a_buyer_cannot_withdraw_once_the_parcel_is_intercepted(
         await handle.execute_update(CaseWorkflow.act, withdraw)
     assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "invalid_state"
     assert (await stored(sessions, case.case_id)).status == CaseStatus.RETURN_IN_TRANSIT
+    await handle.terminate(reason="test over")
 
 
 async def test_a_buyer_cannot_withdraw_once_money_moved(
@@ -61,3 +63,4 @@ async def test_a_buyer_cannot_withdraw_once_money_moved(
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(CaseWorkflow.act, withdraw)
     assert isinstance(refused.value.cause, ApplicationError) and refused.value.cause.type == "invalid_state"
+    await handle.terminate(reason="test over")
